@@ -1,0 +1,256 @@
+"""The ``qscaffold`` command line: a thin layer that parses, calls the library and echoes.
+
+Library errors (:class:`qscaffold.errors.QscaffoldError`) become one ``Error: …`` line on
+stderr and their exit code (1 failed or refused, 2 bad usage or input); never a traceback.
+sqlglot and jinja2 are imported only inside the commands that need them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+
+import click
+
+from . import __version__
+from .errors import QscaffoldError
+
+
+class QscaffoldGroup(click.Group):
+    """A group that turns library errors into ``Error: …`` and the error's exit code."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except QscaffoldError as err:
+            exc = click.ClickException(str(err))
+            exc.exit_code = err.exit_code
+            raise exc from None
+
+
+@click.group(cls=QscaffoldGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="qscaffold", message="%(prog)s %(version)s")
+def main() -> None:
+    """Scaffold, lint and run SQLite schema migrations.
+
+    \b
+    qscaffold new add-api-keys-table       write the next numbered migration
+    qscaffold lint                         check migrations without running them
+    qscaffold migrate up                   apply pending migrations
+    qscaffold migrate status               what is applied and what is pending
+    """
+
+
+def _settings(**flags):
+    from .config import load_settings
+
+    return load_settings(**flags)
+
+
+def _echo_json(data) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# -- migrate --------------------------------------------------------------------------
+
+
+@main.group(cls=QscaffoldGroup)
+def migrate() -> None:
+    """Apply, roll back and inspect migrations on a database."""
+
+
+def database_options(func):
+    """--database, --dir and --timeout, shared by every migrate subcommand."""
+
+    @click.option("--database", "database", metavar="PATH", default=None,
+                  help="SQLite database file, or :memory: [env QSCAFFOLD_DATABASE; default data/app.db]")
+    @click.option("--dir", "migrations_dir", metavar="DIR", default=None,
+                  help="Migrations folder [env QSCAFFOLD_MIGRATIONS; default migrations/]")
+    @click.option("--timeout", "busy_timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
+                  help="How long to wait for another process's lock [default 30]")
+    @functools.wraps(func)
+    def wrapper(database, migrations_dir, busy_timeout, **kwargs):
+        settings = _settings(database=database, migrations_dir=migrations_dir)
+        from .runner import MigrationRunner
+
+        timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
+        with MigrationRunner(settings.database, settings.migrations_dir, busy_timeout=timeout) as runner:
+            return func(runner, **kwargs)
+
+    return wrapper
+
+
+def _display_path(path: str) -> str:
+    import os
+
+    try:
+        relative = os.path.relpath(path)
+    except ValueError:
+        return path
+    return path if relative.startswith("..") else relative
+
+
+def _result_line(result, *, dry_run: bool) -> str:
+    if result.skipped:
+        return f"  - Skipped v{result.version}: {result.name} (applied by another process)"
+    verb = {"up": "Applied", "down": "Rolled back"}[result.direction]
+    if dry_run:
+        verb = {"up": "Would apply", "down": "Would roll back"}[result.direction]
+    detail = f" -> {result.detail}" if result.detail is not None else ""
+    ms = result.duration_ms
+    took = f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
+    return f"  ✓ {verb} v{result.version}: {result.name} ({took}){detail}"
+
+
+@migrate.command()
+@database_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
+def status(runner, as_json: bool) -> None:
+    """Show the current version and every migration as applied or pending."""
+    report = runner.status()
+    if as_json:
+        _echo_json(report.to_dict())
+        return
+    rule = "=" * 33
+    lines = [rule, "Database Migration Status", rule, "",
+             f"Database: {_display_path(report.database)}",
+             f"Current schema version: {report.current_version}", "", "Available migrations:", ""]
+    if not report.migrations:
+        lines.append(f"  (none in {_display_path(report.migrations_dir)})")
+    for m in report.migrations:
+        marks = []
+        if m.current:
+            marks.append("current")
+        if m.adopted:
+            marks.append("adopted")
+        if m.modified:
+            marks.append("MODIFIED since applied")
+        if m.out_of_order:
+            marks.append("OUT OF ORDER")
+        suffix = f" ({', '.join(marks)})" if marks else ""
+        if m.state == "missing":
+            lines.append(f"  ✗ Missing v{m.version}: {m.name} (file not found){suffix}")
+        elif m.state == "applied":
+            sign = "✗" if m.modified else "✓"
+            lines.append(f"  {sign} Applied v{m.version}: {m.name}{suffix}")
+        else:
+            sign = "✗" if m.out_of_order else "○"
+            lines.append(f"  {sign} Pending v{m.version}: {m.name}{suffix}")
+    lines += ["", "-" * 33, f"Applied: {len(report.applied)}", f"Pending: {len(report.pending)}"]
+    missing = sum(m.state == "missing" for m in report.migrations)
+    if missing:
+        lines.append(f"Missing: {missing}")
+    lines.append(rule)
+    click.echo("\n".join(lines))
+    for problem in report.problems:
+        click.echo(f"Problem: {problem}", err=True)
+
+
+@migrate.command()
+@database_options
+@click.option("--to", "to", type=click.IntRange(min=0), default=None, metavar="V",
+              help="Stop after version V.")
+@click.option("--steps", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Apply at most N migrations.")
+@click.option("--dry-run", is_flag=True,
+              help="Run the migrations on a copy and report; the database is not changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def up(runner, to, steps, dry_run: bool, as_json: bool) -> None:
+    """Apply pending migrations, one transaction each."""
+    on_result = None if as_json else (lambda r: click.echo(_result_line(r, dry_run=dry_run)))
+    if dry_run and not as_json:
+        click.echo(f"Dry run on a copy of {_display_path(runner.database)}: nothing will be saved.")
+    results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run, on_result=on_result)
+    version = runner.get_current_version()
+    if as_json:
+        _echo_json({"database": runner.database, "dry_run": dry_run, "current_version": version,
+                    "results": [r.to_dict() for r in results]})
+        return
+    applied = [r for r in results if not r.skipped]
+    if not results:
+        click.echo(f"Database is up to date (version {version}).")
+    elif dry_run:
+        click.echo(f"{len(applied)} migration(s) would apply; the database stays at version {version}.")
+    else:
+        click.echo(f"Applied {len(applied)} migration(s); schema version is now {version}.")
+
+
+def _confirm(yes: bool, question: str, what: str) -> None:
+    from .runner import require_consent
+
+    if yes:
+        return
+    if sys.stdin.isatty():
+        if click.confirm(question, default=False):
+            return
+        raise click.Abort()
+    require_consent(False, what)
+
+
+@migrate.command()
+@database_options
+@click.option("--steps", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Roll back the newest N migrations [default 1].")
+@click.option("--to", "to", type=click.IntRange(min=0), default=None, metavar="V",
+              help="Roll back every migration above version V.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--no-backup", is_flag=True, help="Do not copy the database first.")
+@click.option("--dry-run", is_flag=True,
+              help="Run the rollback on a copy and report; the database is not changed.")
+@click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
+def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: bool) -> None:
+    """Roll back the newest migration (or --steps N, or --to V).
+
+    Asks for confirmation unless --yes, and copies the database next to itself first
+    unless --no-backup.
+    """
+    plan = runner.plan_rollback(steps=steps, to=to)
+    if not plan:
+        click.echo("Nothing to roll back (version 0).")
+        return
+    names = ", ".join(f"v{m.version}" for m in plan)
+    backup = None
+    if not dry_run:
+        _confirm(yes, f"Roll back {names} on {_display_path(runner.database)}?",
+                 f"Rolling back {names} on {_display_path(runner.database)}")
+        if not no_backup and not runner.in_memory:
+            backup = runner.backup()
+            if not as_json:
+                click.echo(f"Backup written to {_display_path(str(backup))}")
+    on_result = None if as_json else (lambda r: click.echo(_result_line(r, dry_run=dry_run)))
+    results = runner.rollback(steps=steps, to=to, dry_run=dry_run, on_result=on_result)
+    version = runner.get_current_version()
+    if as_json:
+        _echo_json({"database": runner.database, "dry_run": dry_run, "current_version": version,
+                    "backup": str(backup) if backup else None,
+                    "results": [r.to_dict() for r in results]})
+    elif dry_run:
+        click.echo(f"{len(results)} migration(s) would roll back; the database stays at version {version}.")
+    else:
+        click.echo(f"Rolled back {len(results)} migration(s); schema version is now {version}.")
+
+
+@migrate.command()
+@database_options
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the repaired versions as JSON.")
+def repair(runner, yes: bool, as_json: bool) -> None:
+    """Accept edits to applied migration files by recording their new checksums."""
+    edited = [m for m in runner.status().migrations if m.modified]
+    if not edited:
+        if as_json:
+            _echo_json({"repaired": []})
+        else:
+            click.echo("Nothing to repair: every applied file matches its checksum.")
+        return
+    names = ", ".join(m.file for m in edited)
+    _confirm(yes, f"Record new checksums for {names}?", f"Repairing checksums of {names}")
+    repaired = runner.repair()
+    if as_json:
+        _echo_json({"repaired": [{"version": f.version, "file": f.filename, "checksum": f.checksum}
+                                 for f in repaired]})
+        return
+    for f in repaired:
+        click.echo(f"  ✓ Recorded new checksum for v{f.version}: {f.filename}")
+    click.echo(f"Repaired {len(repaired)} migration(s).")

@@ -1,0 +1,151 @@
+"""Settings: flag > environment > ``[tool.qscaffold]`` in the nearest pyproject.toml > defaults.
+
+Resolved once into a frozen :class:`Settings`. Paths from ``pyproject.toml`` are relative to
+that file; paths from flags and the environment are relative to the current folder.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import ConfigError
+
+DEFAULT_DATABASE = "data/app.db"
+DEFAULT_MIGRATIONS_DIR = "migrations"
+MEMORY = ":memory:"
+
+ENV_DATABASE = "QSCAFFOLD_DATABASE"
+ENV_MIGRATIONS = "QSCAFFOLD_MIGRATIONS"
+
+_PATH_KEYS = ("database", "migrations_dir", "templates_dir")
+_KNOWN_KEYS = frozenset(_PATH_KEYS + ("target_sqlite", "select", "ignore", "busy_timeout"))
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where things are and how to judge them, after every source has been applied."""
+
+    database: str = DEFAULT_DATABASE
+    migrations_dir: Path = Path(DEFAULT_MIGRATIONS_DIR)
+    templates_dir: Path | None = None
+    target_sqlite: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    busy_timeout: float = 30.0
+    pyproject: Path | None = None
+    sources: dict = field(default_factory=dict, compare=False)
+
+
+def find_pyproject(start: Path) -> Path | None:
+    """The nearest ``pyproject.toml`` in ``start`` or one of its parents."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_tool_table(pyproject: Path) -> dict:
+    """The ``[tool.qscaffold]`` table of a pyproject.toml, checked for unknown keys."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: cannot be read: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from None
+    table = data.get("tool", {}).get("qscaffold", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.qscaffold] must be a table")
+    unknown = sorted(set(table) - _KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{pyproject}: unknown key {unknown[0]!r} in [tool.qscaffold] "
+            f"(known: {', '.join(sorted(_KNOWN_KEYS))})"
+        )
+    for key in _PATH_KEYS + ("target_sqlite",):
+        if key in table and not isinstance(table[key], str):
+            raise ConfigError(f"{pyproject}: [tool.qscaffold] {key} must be a string")
+    return table
+
+
+def _codes(value, origin: str, key: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        value = value.split(",")
+    if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{origin}: {key} must be a list of rule codes")
+    return tuple(v.strip().upper() for v in value if v.strip())
+
+
+def _resolve(value: str | os.PathLike, base: Path) -> Path:
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def resolve_database(value: str | os.PathLike, base: Path) -> str:
+    """A database path made absolute against ``base``; ``:memory:`` stays as it is."""
+    text = os.fspath(value)
+    if text == MEMORY or text.startswith("file:"):
+        return text
+    return os.fspath(_resolve(text, base))
+
+
+def load_settings(
+    *,
+    database: str | os.PathLike | None = None,
+    migrations_dir: str | os.PathLike | None = None,
+    templates_dir: str | os.PathLike | None = None,
+    target_sqlite: str | None = None,
+    select: tuple[str, ...] | list[str] | str | None = None,
+    ignore: tuple[str, ...] | list[str] | str | None = None,
+    cwd: Path | None = None,
+    environ: dict | None = None,
+) -> Settings:
+    """Resolve every setting from its flag, the environment, pyproject.toml and the defaults."""
+    cwd = Path.cwd() if cwd is None else Path(cwd)
+    environ = os.environ if environ is None else environ
+    pyproject = find_pyproject(cwd)
+    table = read_tool_table(pyproject) if pyproject else {}
+    project_dir = pyproject.parent if pyproject else cwd
+    sources: dict[str, str] = {}
+
+    def pick(key: str, flag, env_name: str | None, default):
+        if flag is not None:
+            sources[key] = "flag"
+            return flag, cwd
+        if env_name and environ.get(env_name):
+            sources[key] = env_name
+            return environ[env_name], cwd
+        if key in table:
+            sources[key] = str(pyproject)
+            return table[key], project_dir
+        sources[key] = "default"
+        return default, cwd
+
+    db_value, db_base = pick("database", database, ENV_DATABASE, DEFAULT_DATABASE)
+    mig_value, mig_base = pick("migrations_dir", migrations_dir, ENV_MIGRATIONS, DEFAULT_MIGRATIONS_DIR)
+    tpl_value, tpl_base = pick("templates_dir", templates_dir, None, None)
+    target, _ = pick("target_sqlite", target_sqlite, None, None)
+    origin = str(pyproject) if pyproject else "settings"
+    select_value, _ = pick("select", select, None, None)
+    ignore_value, _ = pick("ignore", ignore, None, None)
+    timeout = table.get("busy_timeout", 30.0)
+    if not isinstance(timeout, (int, float)) or timeout < 0:
+        raise ConfigError(f"{origin}: [tool.qscaffold] busy_timeout must be a number of seconds")
+
+    return Settings(
+        database=resolve_database(db_value, db_base),
+        migrations_dir=_resolve(mig_value, mig_base),
+        templates_dir=_resolve(tpl_value, tpl_base) if tpl_value else None,
+        target_sqlite=target,
+        select=_codes(select_value, origin, "select"),
+        ignore=_codes(ignore_value, origin, "ignore"),
+        busy_timeout=float(timeout),
+        pyproject=pyproject,
+        sources=sources,
+    )

@@ -1,0 +1,1 @@
+"""pytest plugin: fixtures and ready-made tests for a project's migrations."""
