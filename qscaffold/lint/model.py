@@ -1,0 +1,179 @@
+"""What the lint engine and the rules share: severities, findings, statements and files.
+
+A rule never sees a file's Python: the engine hands it one :class:`Statement` at a time (or,
+for file rules, a :class:`FileUnit`) and turns what it yields into :class:`Finding` objects
+with a position, after ``noqa``, ``--select`` and ``--ignore``.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from enum import Enum
+from functools import cached_property
+from pathlib import Path
+
+from ..sql import first_keywords, split_statements
+
+Version = tuple[int, int, int]
+
+
+class Severity(str, Enum):
+    ERROR = "error"      # SQLite or the runner will reject it (also only once the table has rows)
+    WARNING = "warning"  # it runs but is fragile
+    INFO = "info"        # could not be checked
+
+    @property
+    def rank(self) -> int:
+        return {"error": 0, "warning": 1, "info": 2}[self.value]
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    line: int
+    column: int
+    code: str
+    severity: Severity
+    message: str
+    statement: str = ""  # the SQL it is about (normalised whitespace), for fingerprints
+
+    def to_dict(self) -> dict:
+        return {"path": self.path, "line": self.line, "column": self.column, "code": self.code,
+                "severity": self.severity.value, "message": self.message}
+
+
+def parse_version(text: str | Version | None) -> Version:
+    """``"3.35"`` → ``(3, 35, 0)``; ``None`` → the running sqlite3 library's version."""
+    if text is None:
+        return tuple(sqlite3.sqlite_version_info)  # type: ignore[return-value]
+    if isinstance(text, tuple):
+        return (tuple(text) + (0, 0, 0))[:3]  # type: ignore[return-value]
+    match = re.fullmatch(r"\s*(\d+)\.(\d+)(?:\.(\d+))?\s*", str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a SQLite version (X.Y or X.Y.Z)")
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch or 0)
+
+
+def format_version(version: Version) -> str:
+    return ".".join(str(p) for p in version)
+
+
+def shadow_database(ddl: str | list[str] = ()) -> sqlite3.Connection:
+    """A throwaway in-memory database with ``ddl`` (a script or a list of statements) applied."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    scripts = [ddl] if isinstance(ddl, str) else list(ddl)
+    for script in scripts:
+        for statement in split_statements(script):
+            conn.execute(statement.text)
+    return conn
+
+
+def _quiet_sqlglot() -> None:
+    """sqlglot reports its fallbacks as log warnings; the linter reports them as findings."""
+    import logging
+
+    logging.getLogger("sqlglot").setLevel(logging.ERROR)
+
+
+@dataclass
+class Statement:
+    """One SQL statement, as a rule sees it.
+
+    ``schema`` is a shadow database holding the schema as it stands just *before* this
+    statement (earlier migrations and earlier statements of this one replayed, SQL only);
+    ``None`` when it is unknown. Rules that need the schema stay silent without it.
+    """
+
+    sql: str
+    section: str | None = "up"  # "up", "down", or None (.sql file, module level)
+    target: Version = field(default_factory=lambda: parse_version(None))
+    schema: sqlite3.Connection | None = None
+    call: str | None = "exec"  # the Database method that carried it; None in .sql files
+
+    @classmethod
+    def build(cls, sql: str, *, schema: str | list[str] | None = None, section: str | None = "up",
+              target: str | Version | None = None, call: str | None = "exec") -> "Statement":
+        """A statement for tests and tools: ``schema`` is DDL replayed into a fresh shadow."""
+        shadow = shadow_database(schema) if schema is not None else None
+        return cls(sql.strip(), section, parse_version(target), shadow, call)
+
+    @cached_property
+    def keywords(self) -> tuple[str, ...]:
+        """The first bare words, upper-cased: ``("ALTER", "TABLE", "T", "ADD")``."""
+        return first_keywords(self.sql, 6)
+
+    @cached_property
+    def _parsed(self):
+        import sqlglot
+        from sqlglot import exp
+        from sqlglot.errors import ParseError, TokenError
+
+        _quiet_sqlglot()
+        try:
+            trees = [t for t in sqlglot.parse(self.sql, read="sqlite") if t is not None]
+        except (ParseError, TokenError) as exc:
+            return None, str(exc).splitlines()[0]
+        except Exception as exc:  # sqlglot bugs must not crash the linter
+            return None, f"{type(exc).__name__}: {exc}"
+        if len(trees) != 1:
+            return None, "sqlglot split the statement in several"
+        tree = trees[0]
+        if isinstance(tree, exp.Command):
+            return None, "sqlglot fell back to a generic command"
+        return tree, None
+
+    @cached_property
+    def tree(self):
+        """The sqlglot expression, or ``None`` when sqlglot could not really parse it."""
+        return self._parsed[0]
+
+    @cached_property
+    def parse_error(self) -> str | None:
+        return self._parsed[1]
+
+    @cached_property
+    def normalized(self) -> str:
+        return " ".join(self.sql.split())
+
+    # -- schema helpers (all ``None``/empty without a schema) -------------------------
+
+    def object_sql(self, name: str) -> tuple[str, str] | None:
+        """``(type, sql)`` of a table, index, view or trigger named ``name``."""
+        if self.schema is None:
+            return None
+        row = self.schema.execute(
+            "SELECT type, sql FROM sqlite_master WHERE name = ? COLLATE NOCASE", (name,)
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def columns(self, table: str) -> list[tuple]:
+        """``PRAGMA table_xinfo`` rows: (cid, name, type, notnull, dflt_value, pk, hidden)."""
+        if self.schema is None:
+            return []
+        return self.schema.execute("SELECT * FROM pragma_table_xinfo(?)", (table,)).fetchall()
+
+    def engine_error(self) -> str | None:
+        """What SQLite says when it compiles this statement against the shadow schema
+        (``EXPLAIN``, never run), or ``None`` when it compiles."""
+        if self.schema is None:
+            return None
+        try:
+            self.schema.execute("EXPLAIN " + self.sql).fetchall()
+        except sqlite3.Error as exc:
+            return str(exc)
+        return None
+
+
+@dataclass
+class FileUnit:
+    """One file as a file rule sees it."""
+
+    path: Path
+    source: str
+    module: ast.Module | None  # None for .sql files and Python that does not parse
+    is_python: bool
+    statements: list[Statement] = field(default_factory=list)
