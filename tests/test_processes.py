@@ -1,0 +1,116 @@
+"""Several processes and killed processes, on real files."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from support import dump, query, table_migrations, tables, version, write_migration
+
+QSCAFFOLD = [sys.executable, "-m", "qscaffold"]
+
+
+def _env(tmp_path: Path) -> dict:
+    env = dict(os.environ)
+    env.pop("QSCAFFOLD_DATABASE", None)
+    env.pop("QSCAFFOLD_MIGRATIONS", None)
+    return env
+
+
+def test_eight_processes_apply_twenty_migrations_exactly_once(tmp_path):
+    mig = tmp_path / "migrations"
+    # The first migration holds the write lock for a while, so the other processes pile up on it.
+    write_migration(mig, 1, "counter", "", body=(
+        "import time\n\n"
+        "def up(db):\n"
+        "    db.exec('CREATE TABLE runs (version INTEGER)')\n"
+        "    time.sleep(0.5)\n"
+    ))
+    for v in range(2, 21):
+        # Not idempotent on purpose: a second run of the same up() would fail or double-count.
+        write_migration(mig, v, f"step-{v}",
+                        f"CREATE TABLE t{v} (id INTEGER PRIMARY KEY); INSERT INTO runs VALUES ({v})")
+    db = tmp_path / "data" / "app.db"
+    procs = [
+        subprocess.Popen(QSCAFFOLD + ["migrate", "up", "--database", str(db), "--dir", str(mig)],
+                         cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                         env=_env(tmp_path))
+        for _ in range(8)
+    ]
+    outcomes = [(p.wait(timeout=120), p.stdout.read(), p.stderr.read()) for p in procs]
+    for code, out, err in outcomes:
+        assert code == 0, err
+        assert "Traceback" not in err and "locked" not in err
+    assert version(db) == 20
+    assert query(db, "SELECT version, count(*) FROM runs GROUP BY version HAVING count(*) > 1") == []
+    assert query(db, "SELECT count(*) FROM runs") == [(19,)]
+    assert query(db, "SELECT count(*) FROM migration_history") == [(20,)]
+    applied_lines = sum(out.count("✓ Applied") for _, out, _ in outcomes)
+    assert applied_lines == 20, "each migration is reported as applied by exactly one process"
+
+
+def test_initialize_database_from_many_processes(tmp_path):
+    mig = tmp_path / "migrations"
+    table_migrations(mig, 10)
+    db = tmp_path / "app.db"
+    script = (
+        "import sys\n"
+        "from qscaffold import initialize_database\n"
+        "initialize_database(sys.argv[1], sys.argv[2]).connection.close()\n"
+    )
+    procs = [subprocess.Popen([sys.executable, "-c", script, str(db), str(mig)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    for p in procs:
+        assert p.wait(timeout=120) == 0, p.stderr.read()
+        assert p.stdout.read() == "" and p.stderr.read() == "", "the library never prints"
+    assert version(db) == 10
+
+
+def test_a_process_killed_inside_up_leaves_the_previous_version_intact(tmp_path):
+    mig = tmp_path / "migrations"
+    table_migrations(mig, 2)
+    db = tmp_path / "app.db"
+    subprocess.run(QSCAFFOLD + ["migrate", "up", "--database", str(db), "--dir", str(mig)],
+                   check=True, capture_output=True)
+    before = dump(db)
+    body = (
+        "import os, signal\n\n"
+        "def up(db):\n"
+        "    db.exec('CREATE TABLE half (a); INSERT INTO half VALUES (1)')\n"
+        "    db.exec('INSERT INTO t1 (id) VALUES (99)')\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    write_migration(mig, 3, "killed", "", body=body)
+    result = subprocess.run(QSCAFFOLD + ["migrate", "up", "--database", str(db), "--dir", str(mig)],
+                            capture_output=True, text=True)
+    assert result.returncode == -9
+    assert dump(db) == before, "the hot journal is rolled back: schema, rows and version as before"
+    assert version(db) == 2 and "half" not in tables(db)
+    # The migration is still pending and runs once fixed.
+    write_migration(mig, 3, "killed", "CREATE TABLE half (a)")
+    result = subprocess.run(QSCAFFOLD + ["migrate", "up", "--database", str(db), "--dir", str(mig)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert version(db) == 3
+
+
+def test_start_up_stays_lean(tmp_path):
+    """--help and migrate status must not import sqlglot or jinja2."""
+    table_migrations(tmp_path / "migrations", 2)
+    probe = (
+        "import sys\n"
+        "from qscaffold.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:], prog_name='qscaffold')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "heavy = sorted({m.split('.')[0] for m in sys.modules} & {'sqlglot', 'jinja2'})\n"
+        "print('HEAVY=' + ','.join(heavy), file=sys.stderr)\n"
+    )
+    for args in (["--help"], ["--version"], ["migrate", "status"], ["migrate", "up"], ["migrate", "status", "--json"]):
+        result = subprocess.run([sys.executable, "-c", probe, *args], cwd=tmp_path,
+                                capture_output=True, text=True, env=_env(tmp_path))
+        assert "HEAVY=\n" in result.stderr, (args, result.stderr)
