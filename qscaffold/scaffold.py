@@ -1,0 +1,628 @@
+"""``qscaffold new``: normalise the name, infer the pattern, render the template, write the file.
+
+:func:`plan_migration` works out everything (number, file name, pattern, table, columns, the
+rendered text) without writing; :func:`write_migration` creates the file, never overwriting
+one; :func:`new_migration` does both. Nothing here prints. jinja2 is imported only when a
+template is rendered, so the rest of the command line starts without it.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import sqlite3
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import schema as sch
+from .errors import QscaffoldError, UsageError
+from .files import format_filename, parse_filename
+
+PATTERNS = ("table", "column", "index", "data", "drop-column")
+MAX_NAME = 100
+DEFAULT_TYPE = "TEXT"
+
+_WORD_RE = re.compile(r"[A-Z]+[0-9]*(?![a-z])|[A-Z]?[a-z][a-z0-9]*|[0-9]+[a-z]*")
+_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?: [A-Za-z][A-Za-z0-9_]*)*"
+                      r"(?:\s*\(\s*[+-]?\d+\s*(?:,\s*[+-]?\d+\s*)?\))?$")
+
+
+class TemplateError(QscaffoldError):
+    """A template is missing, does not render, or renders something that is not a migration."""
+
+
+class FileExists(QscaffoldError):
+    """The migration file to write is already there."""
+
+
+# -- names ------------------------------------------------------------------------------
+
+
+def name_words(name: str) -> list[str]:
+    """The words of a NAME written with spaces, snake_case, kebab-case or CamelCase."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
+    words: list[str] = []
+    for chunk in re.split(r"[^A-Za-z0-9]+", text):
+        words += _WORD_RE.findall(chunk)
+    return words
+
+
+def check_name(name: str) -> None:
+    """Refuse a NAME that cannot become a file name (:class:`UsageError`, exit 2)."""
+    shown = name if len(name) <= 40 else name[:37] + "..."
+    if not name.strip():
+        raise UsageError("NAME: is empty; give the migration a name, e.g. add-api-keys-table")
+    if "/" in name or "\\" in name or ".." in name:
+        raise UsageError(f"NAME {shown!r}: must not hold a path ('/', '\\' or '..'); "
+                         "use --dir to choose the folder")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise UsageError(f"NAME {shown!r}: must be one line of text")
+    if len(name.strip()) > MAX_NAME:
+        raise UsageError(f"NAME {shown!r}: is {len(name.strip())} characters long; "
+                         f"the limit is {MAX_NAME}")
+    if not name_words(name):
+        raise UsageError(f"NAME {shown!r}: has no letters or digits to name the file with")
+
+
+def slugify(name: str) -> str:
+    """``"Add API keys table"``, ``add_api_keys_table``, ``AddAPIKeysTable`` → ``add-api-keys-table``."""
+    check_name(name)
+    return "-".join(w.lower() for w in name_words(name))
+
+
+def human_name(name: str) -> str:
+    """The migration's ``name``: as typed when it has spaces, else its words as a sentence
+    (acronyms kept): ``AddAPIKeysTable`` → ``Add API keys table``."""
+    text = " ".join(name.split())
+    if " " not in text:
+        words = [w if (w.isupper() and len(w) > 1) else w.lower() for w in name_words(text)]
+        text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
+# -- inference --------------------------------------------------------------------------
+
+
+@dataclass
+class Inference:
+    """What the NAME says: a pattern, a table and columns (``None`` when it says nothing)."""
+
+    pattern: str
+    table: str | None = None
+    columns: list[str] = field(default_factory=list)
+
+
+def _join(words: list[str]) -> str:
+    return "_".join(words)
+
+
+def infer(slug: str, tables: set[str] | None = None) -> Inference:
+    """Read a pattern from a kebab-case slug, the Rails way.
+
+    ``add-<col>-to-<table>`` → column, ``create-<t>-table`` / ``add-<t>-table`` → table,
+    ``add-index-…`` → index, ``drop-<col>-from-<table>`` / ``remove-<col>-from-<table>`` →
+    drop-column, anything else → data. ``tables`` (lower-cased names), when known, settles
+    where a table name ends.
+    """
+    words = slug.split("-")
+    tables = tables or set()
+    if words[:2] == ["add", "index"] and len(words) > 2:
+        return _infer_index(words[2:], tables)
+    if words[0] in ("drop", "remove") and "from" in words[1:-1]:
+        col, table = _split_at(words[1:], "from", tables)
+        if col and table:
+            return Inference("drop-column", table, [col])
+    if words[0] in ("create", "add") and words[-1] == "table" and len(words) > 2:
+        return Inference("table", _join(words[1:-1]))
+    if words[0] == "add" and "to" in words[1:-1]:
+        col, table = _split_at(words[1:], "to", tables)
+        if col and table:
+            return Inference("column", table, [col])
+    return Inference("data")
+
+
+def _split_at(words: list[str], sep: str, tables: set[str]) -> tuple[str | None, str | None]:
+    """``[email, to, user, sessions]`` → (``email``, ``user_sessions``); prefers the split
+    whose right side is a known table."""
+    splits = [k for k, w in enumerate(words) if w == sep and 0 < k < len(words) - 1]
+    if not splits:
+        return None, None
+    for k in splits:
+        if _join(words[k + 1:]) in tables:
+            return _join(words[:k]), _join(words[k + 1:])
+    k = splits[-1]
+    return _join(words[:k]), _join(words[k + 1:])
+
+
+def _infer_index(words: list[str], tables: set[str]) -> Inference:
+    """``on-sessions-user-id``, ``to-sessions-on-user-id``, ``sessions-user-id-and-expires-at``."""
+    if words and words[0] in ("on", "to", "for"):
+        words = words[1:]
+    if "on" in words[1:-1]:
+        k = words.index("on", 1)
+        table_words, col_words = words[:k], words[k + 1:]
+    else:
+        for k in range(len(words) - 1, 0, -1):
+            if _join(words[:k]) in tables:
+                table_words, col_words = words[:k], words[k:]
+                break
+        else:
+            table_words, col_words = words[:1], words[1:]
+    columns = _columns_from(col_words)
+    return Inference("index", _join(table_words) or None, columns)
+
+
+def _columns_from(words: list[str]) -> list[str]:
+    columns, current = [], []
+    for w in words:
+        if w == "and":
+            if current:
+                columns.append(_join(current))
+            current = []
+        else:
+            current.append(w)
+    if current:
+        columns.append(_join(current))
+    return columns
+
+
+# -- columns ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """A ``--column NAME[:TYPE]`` (type ``TEXT`` when none is given)."""
+
+    name: str
+    type: str = DEFAULT_TYPE
+
+    @property
+    def sql_name(self) -> str:
+        return sch.quote_identifier(self.name)
+
+    @property
+    def definition(self) -> str:
+        return f"{self.sql_name} {self.type}" if self.type else self.sql_name
+
+
+def check_identifier(value: str, what: str) -> str:
+    value = value.strip()
+    if not value:
+        raise UsageError(f"{what}: is empty")
+    if any(ch in value for ch in '"\\`[]') or any(unicodedata.category(ch) == "Cc" for ch in value):
+        raise UsageError(f"{what} {value!r}: quotes, brackets, backslashes and control "
+                         "characters are not allowed in a name")
+    if value.lower().startswith("sqlite_"):
+        raise UsageError(f"{what} {value!r}: names starting with sqlite_ are reserved by SQLite")
+    return value
+
+
+def parse_column(text: str) -> ColumnSpec:
+    """``email`` → ``email TEXT``; ``count:INTEGER`` → ``count INTEGER``."""
+    name, sep, type_ = text.partition(":")
+    name = check_identifier(name, "--column")
+    type_ = " ".join(type_.split()) if sep else DEFAULT_TYPE
+    if not type_ or not _TYPE_RE.match(type_) or any(
+        w.upper() in sch.KEYWORDS for w in re.findall(r"[A-Za-z_]+", type_)
+    ):
+        raise UsageError(f"--column {text!r}: TYPE must be a SQLite type name such as TEXT, "
+                         "INTEGER, REAL, BLOB or VARCHAR(20)")
+    return ColumnSpec(name, type_)
+
+
+# -- schema and target -----------------------------------------------------------------
+
+
+def parse_target(text: str | None) -> sch.Version:
+    """``"3.34"`` → ``(3, 34, 0)``; ``None`` → the running sqlite3 library's version."""
+    if text is None:
+        return tuple(sqlite3.sqlite_version_info)  # type: ignore[return-value]
+    match = re.fullmatch(r"\s*(\d+)\.(\d+)(?:\.(\d+))?\s*", str(text))
+    if not match:
+        raise UsageError(f"--target-sqlite {text!r}: not a SQLite version (X.Y or X.Y.Z)")
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch or 0)
+
+
+def open_schema(migrations_dir: Path, database: str | os.PathLike | None) -> sqlite3.Connection:
+    """A connection to read the current schema from: ``database`` opened read-only, or the
+    existing migrations applied to a fresh in-memory database."""
+    if database is not None:
+        text = os.fspath(database)
+        if text == ":memory:":
+            return sqlite3.connect(":memory:")
+        path = Path(text).expanduser().resolve()
+        if not path.is_file():
+            raise UsageError(f"{database}: --database does not exist")
+        try:
+            conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.Error as exc:
+            raise UsageError(f"{database}: cannot be read as a SQLite database: {exc}") from None
+        return conn
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    if Path(migrations_dir).is_dir():
+        from .runner import MigrationRunner
+
+        MigrationRunner(conn, migrations_dir).run_migrations()
+    return conn
+
+
+# -- templates --------------------------------------------------------------------------
+
+
+def shipped_templates() -> Path:
+    """The templates inside the installed wheel, else the repository's ``templates/``."""
+    import qscaffold
+
+    package = Path(qscaffold.__file__).parent
+    inside = package / "templates"
+    return inside if inside.is_dir() else package.parent / "templates"
+
+
+def _py_string(text: str) -> str:
+    """A one-line Python string literal."""
+    return json.dumps(text, ensure_ascii=False)
+
+
+def _py_sql(statements, indent: int = 8) -> str:
+    """SQL statements as one triple-quoted Python literal, indented for a call's argument."""
+    if isinstance(statements, str):
+        statements = [statements]
+    pad = " " * indent
+    body = "\n".join(
+        "\n".join((pad + line) if line.strip() else "" for line in (s.rstrip().rstrip(";") + ";").splitlines())
+        for s in statements
+    )
+    body = body.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    return f'"""\n{body}\n{pad}"""'
+
+
+def _doc_line(text: str) -> str:
+    """Text safe inside a docstring."""
+    return text.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+
+
+def _comment(text: str, indent: int = 0) -> str:
+    """Text as ``#`` comment lines, its first letter capitalised."""
+    pad = " " * indent
+    text = text[:1].upper() + text[1:]
+    return "\n".join(f"{pad}# {line}".rstrip() for line in text.splitlines())
+
+
+def render(template_name: str, context: dict, templates_dir: Path | None = None) -> str:
+    """Render ``templates/<template_name>`` (a project's override first) with StrictUndefined."""
+    import jinja2
+
+    loaders = []
+    if templates_dir is not None:
+        loaders.append(jinja2.FileSystemLoader(os.fspath(templates_dir)))
+    loaders.append(jinja2.FileSystemLoader(os.fspath(shipped_templates())))
+    env = jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters.update(pystr=_py_string, pysql=_py_sql, docline=_doc_line, comment=_comment,
+                       ident=sch.quote_identifier, sqlstr=sch.quote_string)
+    try:
+        template = env.get_template(template_name)
+        where = template.filename or template_name
+        return template.render(**context)
+    except jinja2.TemplateNotFound:
+        raise TemplateError(f"{template_name}: template not found in "
+                            f"{templates_dir or shipped_templates()}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise TemplateError(f"{exc.filename or template_name}:{exc.lineno}: template syntax error: "
+                            f"{exc.message}") from None
+    except jinja2.UndefinedError as exc:
+        raise TemplateError(f"{where}: {exc.message} (available: {', '.join(sorted(context))})") from None
+    except Exception as exc:  # a template may raise anything from its expressions
+        raise TemplateError(f"{template_name}: cannot be rendered: {type(exc).__name__}: {exc}") from None
+
+
+def check_rendered(text: str, template: str, version: int) -> None:
+    """The rendered text must be a migration: Python that compiles, with ``name``, a
+    ``version`` equal to the file's number and ``up``."""
+    try:
+        tree = ast.parse(text)
+        compile(tree, template, "exec")
+    except SyntaxError as exc:
+        raise TemplateError(f"{template}: renders invalid Python (line {exc.lineno}: {exc.msg})") from None
+    assigned: dict[str, object] = {}
+    functions = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if isinstance(node.value, ast.Constant):
+                assigned[node.targets[0].id] = node.value.value
+        elif isinstance(node, ast.FunctionDef):
+            functions.add(node.name)
+    if not isinstance(assigned.get("name"), str) or not assigned["name"].strip():
+        raise TemplateError(f"{template}: renders no `name = \"…\"`")
+    if assigned.get("version") != version or isinstance(assigned.get("version"), bool):
+        raise TemplateError(f"{template}: renders `version = {assigned.get('version')!r}`, "
+                            f"not the file's number {version}")
+    if "up" not in functions:
+        raise TemplateError(f"{template}: renders no `def up(db)`")
+
+
+# -- the plan ---------------------------------------------------------------------------
+
+
+@dataclass
+class Scaffold:
+    """A migration ready to be written: where, what, and how it was decided."""
+
+    path: Path
+    text: str
+    version: int
+    slug: str
+    name: str
+    pattern: str
+    table: str | None
+    columns: list[ColumnSpec]
+    inferred: list[str]  # what was read from NAME, for the command line to tell
+    strategy: str | None = None  # drop-column / column down: "native" or "rebuild"
+    notes: list[str] = field(default_factory=list)
+
+
+def next_version(folder: Path) -> int:
+    """One more than the highest version in ``folder`` (1 for an empty or missing one)."""
+    if not folder.is_dir():
+        return 1
+    versions = [parsed[0] for entry in folder.iterdir() if (parsed := parse_filename(entry.name))]
+    return max(versions, default=0) + 1
+
+
+def plan_migration(
+    settings,
+    name: str,
+    *,
+    pattern: str | None = None,
+    table: str | None = None,
+    columns=(),
+    database: str | os.PathLike | None = None,
+    target: str | None = None,
+) -> Scaffold:
+    """Work out the next migration file and its text; nothing is written."""
+    slug = slugify(name)
+    display = human_name(name)
+    folder = Path(settings.migrations_dir)
+    if pattern is not None and pattern not in PATTERNS:
+        raise UsageError(f"--pattern {pattern!r}: must be one of {', '.join(PATTERNS)}")
+    specs = [c if isinstance(c, ColumnSpec) else parse_column(c) for c in columns]
+    if table is not None:
+        table = check_identifier(table, "--table")
+    target_version = parse_target(target if target is not None else settings.target_sqlite)
+    version = next_version(folder)
+    path = folder / format_filename(version, slug)
+    if parse_filename(path.name) is None:
+        raise UsageError(f"NAME {name!r}: does not make a valid migration file name ({path.name})")
+
+    inferred: list[str] = []
+    guess = infer(slug)
+    chosen = pattern or guess.pattern
+    conn = None
+    if chosen != "data" or table is not None:
+        conn = open_schema(folder, database)
+    try:
+        schema = sch.read_schema(conn) if conn is not None else sch.Schema({}, [], set(), [])
+        ddl = sch.schema_ddl(conn) if conn is not None else []
+    finally:
+        if conn is not None:
+            conn.close()
+    if schema.tables:
+        guess = infer(slug, set(schema.tables))
+    if pattern is None:
+        pattern = guess.pattern
+        inferred.append(f"pattern {pattern}")
+    if table is None and guess.pattern == pattern and guess.table and pattern != "data":
+        table = check_identifier(guess.table, "table from NAME")
+        inferred.append(f"table {table}")
+    if not specs and guess.pattern == pattern and guess.columns:
+        specs = [ColumnSpec(check_identifier(c, "column from NAME")) for c in guess.columns]
+        shown = [s.definition if pattern == "column" else s.name for s in specs]
+        inferred.append(("column " if len(specs) == 1 else "columns ") + ", ".join(shown))
+
+    context = {
+        "name": display,
+        "version": version,
+        "slug": slug,
+        "pattern": pattern,
+        "table": table,
+        "table_sql": sch.quote_identifier(table) if table else None,
+        "columns": specs,
+        "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "target_sqlite": ".".join(map(str, target_version)),
+        "strategy": None,
+        "up_sql": [],
+        "down_sql": [],
+        "notes": [],
+        "sequence_up": None,
+        "sequence_down": None,
+        "index_name": None,
+        "column": None,
+        "schema": None,
+        "restored_as": None,
+    }
+    builder = {"table": _table, "column": _column, "index": _index, "data": _data,
+               "drop-column": _drop_column}[pattern]
+    builder(context, schema, ddl, target_version)
+    template = f"{pattern}.py.j2"
+    text = render(template, context, settings.templates_dir)
+    check_rendered(text, template, version)
+    return Scaffold(path, text, version, slug, display, pattern, context["table"], context["columns"],
+                    inferred, context["strategy"], context["notes"])
+
+
+def _need_table(context: dict, schema: sch.Schema) -> sch.Table:
+    name = context["table"]
+    if not name:
+        raise UsageError(f"--table: the {context['pattern']} pattern needs a table "
+                         "(give --table, or a NAME such as add-email-to-users)")
+    found = schema.table(name)
+    if found is None:
+        known = ", ".join(sorted(t.name for t in schema.tables.values())) or "none"
+        raise UsageError(f"{name}: no such table (tables: {known})")
+    context["table"] = found.name
+    context["table_sql"] = sch.quote_identifier(found.name)
+    return found
+
+
+def _no_duplicates(specs: list[ColumnSpec]) -> None:
+    seen = set()
+    for spec in specs:
+        if spec.name.lower() in seen:
+            raise UsageError(f"--column {spec.name}: given twice")
+        seen.add(spec.name.lower())
+
+
+def _table(context, schema, ddl, target) -> None:
+    name = context["table"]
+    if not name:
+        raise UsageError("--table: the table pattern needs a table name "
+                         "(give --table, or a NAME such as create-api-keys-table)")
+    if schema.exists(name):
+        raise UsageError(f"--table {name}: already exists in the current schema")
+    specs = context["columns"]
+    _no_duplicates(specs)
+    if any(s.name.lower() == "id" for s in specs):
+        raise UsageError("--column id: the table pattern already gives every table `id INTEGER PRIMARY KEY`")
+
+
+def _column(context, schema, ddl, target) -> None:
+    table = _need_table(context, schema)
+    specs = context["columns"]
+    if not specs:
+        raise UsageError("--column: the column pattern needs at least one column "
+                         "(give --column NAME[:TYPE], or a NAME such as add-email-to-users)")
+    _no_duplicates(specs)
+    for spec in specs:
+        if table.column(spec.name):
+            raise UsageError(f"--column {spec.name}: {table.name}.{spec.name} already exists")
+    plan = sch.column_down_plan(schema, table.name, [s.name for s in specs], target)
+    context.update(strategy=plan.strategy, down_sql=plan.down, notes=plan.notes,
+                   sequence_down=plan.sequence_table)
+
+
+def _existing_columns(table: sch.Table, specs: list[ColumnSpec]) -> list[ColumnSpec]:
+    out = []
+    for spec in specs:
+        column = table.column(spec.name)
+        if column is None:
+            known = ", ".join(c.name for c in table.columns)
+            raise UsageError(f"--column {spec.name}: {table.name} has no such column (columns: {known})")
+        out.append(ColumnSpec(column.name, column.type))
+    return out
+
+
+def _index(context, schema, ddl, target) -> None:
+    table = _need_table(context, schema)
+    if not context["columns"]:
+        raise UsageError("--column: the index pattern needs the column(s) to index")
+    _no_duplicates(context["columns"])
+    specs = _existing_columns(table, context["columns"])
+    context["columns"] = specs
+    index_name = "idx_" + "_".join([table.name] + [s.name for s in specs])
+    if schema.exists(index_name):
+        raise UsageError(f"{index_name}: an index (or table) with this name already exists")
+    context["index_name"] = index_name
+
+
+def _data(context, schema, ddl, target) -> None:
+    if not context["table"]:
+        context["columns"] = []
+        return
+    table = _need_table(context, schema)
+    if context["columns"]:
+        specs = _existing_columns(table, context["columns"][:1])
+    else:
+        storable = [c for c in table.storable_columns if not c.pk] or table.storable_columns
+        specs = [ColumnSpec(storable[0].name, storable[0].type)]
+    context["columns"] = specs
+
+
+def _drop_column(context, schema, ddl, target) -> None:
+    table = _need_table(context, schema)
+    specs = context["columns"]
+    if len(specs) != 1:
+        raise UsageError("--column: the drop-column pattern drops exactly one column "
+                         "(give --column NAME, or a NAME such as drop-email-from-users)")
+    column = table.column(specs[0].name)
+    if column is None:
+        raise UsageError(f"--column {specs[0].name}: {table.name} has no such column")
+    plan = sch.drop_column_plan(schema, table.name, column.name, target, ddl)
+    deps = sch.dependents(schema, table.name)
+    context["columns"] = [ColumnSpec(column.name, column.type)]
+    context.update(
+        strategy=plan.strategy, up_sql=plan.up, down_sql=plan.down, notes=plan.notes,
+        sequence_up=plan.sequence_table if plan.strategy == "rebuild" else None,
+        sequence_down=plan.sequence_table,
+        column=ColumnSpec(column.name, column.type),
+        restored_as=sch.restored_as(column),
+        schema={
+            "create": table.sql,
+            "indexes": [ix.sql for ix in table.indexes],
+            "triggers": [t.sql for t in deps.triggers],
+            "views": [v.sql for v in deps.views],
+        },
+    )
+
+
+# -- writing ----------------------------------------------------------------------------
+
+
+def write_migration(scaffold: Scaffold) -> Path:
+    """Create the file (and its folder); an existing file is never overwritten."""
+    folder = scaffold.path.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise QscaffoldError(f"{folder}: cannot create the migrations folder: {exc.strerror or exc}") from None
+    target = folder.resolve() / scaffold.path.name
+    if target.parent != folder.resolve():
+        raise UsageError(f"{scaffold.path}: would be written outside {folder}")
+    try:
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except FileExistsError:
+        raise FileExists(f"{scaffold.path}: already exists; not overwriting it "
+                         "(did another `qscaffold new` run at the same time?)") from None
+    except OSError as exc:
+        raise QscaffoldError(f"{scaffold.path}: cannot be created: {exc.strerror or exc}") from None
+    with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(scaffold.text)
+    rivals = [entry.name for entry in folder.iterdir()
+              if entry.name != scaffold.path.name
+              and (parsed := parse_filename(entry.name)) and parsed[0] == scaffold.version]
+    if rivals:  # another `new` picked the same number at the same moment
+        target.unlink()
+        raise FileExists(f"{scaffold.path}: version {scaffold.version} was just taken by {rivals[0]}; "
+                         "nothing was written, run the command again")
+    return scaffold.path
+
+
+def new_migration(
+    settings,
+    name: str,
+    *,
+    pattern: str | None = None,
+    table: str | None = None,
+    columns=(),
+    dry_run: bool = False,
+    database: str | os.PathLike | None = None,
+    target: str | None = None,
+) -> Path | str:
+    """Write the next numbered migration from a template and return its path; with
+    ``dry_run``, return the text that would be written instead (nothing is written)."""
+    scaffold = plan_migration(settings, name, pattern=pattern, table=table, columns=columns,
+                              database=database, target=target)
+    if dry_run:
+        return scaffold.text
+    return write_migration(scaffold)
