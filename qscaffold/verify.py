@@ -1,0 +1,744 @@
+"""``migrate verify``: run every migration up, down and up again on a scratch copy and check
+that ``down`` gives back exactly the schema ``up`` started from.
+
+The copy is an in-memory database: the configured one copied with SQLite's backup API, or an
+empty one (``fresh``). The real file is only read.
+
+Order of work:
+
+1. Migrations already applied in the copy are rolled back one at a time, newest first. A
+   migration without ``down`` (or whose ``down`` fails) stops the walk: the older applied
+   ones are reported as not checked.
+2. From there every migration, in version order, gets a round trip right after its own
+   ``up``: ``up``, ``down``, ``up`` again. After each step ``PRAGMA integrity_check`` must say
+   ok and ``PRAGMA foreign_key_check`` must be empty; after ``down`` the schema must equal the
+   one before ``up``; after the second ``up`` it must equal the one after the first. Once the
+   newest applied migration is up again, the schema must be the one the database started
+   with (a report-level problem otherwise). When a round trip fails, the copy
+   is put back to its state right after the first ``up`` so later migrations are checked on
+   the schema they were written for. A failing first ``up`` stops the run: the migrations
+   after it are reported as not checked.
+
+Schemas are compared structurally from ``sqlite_master`` and the pragmas (tables, columns
+with type, NOT NULL, default, primary-key position and hidden/generated flag, foreign keys,
+indexes, UNIQUE constraints, views, triggers), never as CREATE TABLE text; what no pragma
+shows (CHECK expressions, COLLATE, generated expressions, AUTOINCREMENT) is read from the
+tokens of the CREATE TABLE statement, so formatting, quoting and case never count. qscaffold's own
+``metadata`` and ``migration_history`` tables and SQLite's internal tables are left out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+import urllib.parse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .errors import DatabaseError, MigrationFailed
+
+if TYPE_CHECKING:
+    from .files import MigrationFile
+    from .runner import MigrationRunner
+
+IGNORED_TABLES = frozenset({"metadata", "migration_history", "sqlite_sequence"})
+
+PASSED, FAILED, NOT_CHECKED = "passed", "failed", "not checked"
+
+
+# -- schema snapshots --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    notnull: bool
+    default: str | None
+    pk: int  # position in the primary key, 0 when not part of it
+    hidden: int  # 0 normal, 1 hidden (virtual tables), 2 generated VIRTUAL, 3 generated STORED
+    collation: str = ""  # COLLATE of the column definition, "" for the default (BINARY)
+    generated: str = ""  # normalised expression of a generated column
+    autoincrement: bool = False
+
+    def describe(self) -> str:
+        parts = [self.type or "no type", "NOT NULL" if self.notnull else "nullable",
+                 f"default {self.default}" if self.default is not None else "no default"]
+        if self.pk:
+            parts.append(f"primary key #{self.pk}")
+        if self.autoincrement:
+            parts.append("AUTOINCREMENT")
+        if self.collation:
+            parts.append(f"COLLATE {self.collation}")
+        if self.hidden:
+            kind = {1: "hidden", 2: "generated virtual", 3: "generated stored"}.get(self.hidden, "hidden")
+            parts.append(f"{kind} as ({self.generated})" if self.generated else kind)
+        return ", ".join(parts)
+
+    def shape(self) -> tuple:
+        return (self.type, self.notnull, self.default, self.pk, self.hidden, self.collation,
+                self.generated, self.autoincrement)
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    columns: tuple[str, ...]
+    table: str
+    to: tuple[str | None, ...]
+    on_update: str
+    on_delete: str
+    match: str
+
+    def describe(self, table: str) -> str:
+        target = f"{self.table}({', '.join(c or '<primary key>' for c in self.to)})"
+        text = f"foreign key {table}({', '.join(self.columns)}) → {target}"
+        for word, action in (("on update", self.on_update), ("on delete", self.on_delete)):
+            if action and action.upper() != "NO ACTION":
+                text += f" {word} {action.lower()}"
+        return text
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str = field(compare=False)  # as written; the key is the lower-cased name
+    table: str
+    unique: bool
+    origin: str  # "c" CREATE INDEX, "u" UNIQUE constraint, "pk" PRIMARY KEY
+    partial: bool
+    columns: tuple[tuple[str, bool, str], ...]  # (column or <expression>, descending, collation)
+    where: str | None  # normalised WHERE of a partial index
+
+    def column_list(self) -> str:
+        return ", ".join(name + (" DESC" if desc else "") for name, desc, _ in self.columns)
+
+
+@dataclass(frozen=True)
+class Table:
+    name: str
+    columns: tuple[Column, ...]
+    foreign_keys: frozenset[ForeignKey]
+    constraints: frozenset[tuple]  # unnamed UNIQUE / PRIMARY KEY indexes: (origin, unique, columns)
+    without_rowid: bool
+    strict: bool
+    checks: frozenset[str] = frozenset()  # CHECK expressions, as written (normalised)
+
+
+@dataclass(frozen=True)
+class Schema:
+    """The user-visible structure of one database, keyed by lower-cased name."""
+
+    tables: dict[str, Table]
+    indexes: dict[str, Index]
+    views: dict[str, tuple[str, str]]  # name -> (display name, normalised SQL)
+    triggers: dict[str, tuple[str, str, str]]  # name -> (display name, table, normalised SQL)
+
+
+_TOKEN_RE = re.compile(
+    r"""(?P<comment>--[^\n]*|/\*.*?(?:\*/|$))
+      | (?P<string>'(?:[^']|'')*')
+      | (?P<ident>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
+      | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
+      | (?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)
+      | (?P<operator><=|>=|<>|!=|==|\|\||<<|>>)
+      | (?P<space>\s+)
+      | (?P<other>.)""",
+    re.X | re.S,
+)
+
+
+def normalize_sql(sql: str | None) -> str:
+    """SQL with comments, case of keywords and identifiers, quoting of identifiers, blank
+    space and ``IF NOT EXISTS`` made irrelevant; string literals are kept as written."""
+    text = " ".join(_tokens(sql))
+    text = text.replace(" if not exists ", " ")
+    return text.rstrip(" ;")
+
+
+def _tokens(sql: str | None) -> list[str]:
+    """The tokens of ``sql``: comments and blanks dropped, words and identifiers lower-cased
+    and unquoted (unless they need quotes), string literals kept."""
+    if not sql:
+        return []
+    tokens: list[str] = []
+    for match in _TOKEN_RE.finditer(sql):
+        kind = match.lastgroup
+        text = match.group()
+        if kind in ("comment", "space"):
+            continue
+        if kind == "ident":
+            inner = text[1:-1]
+            text = inner.replace('""', '"') if text[0] == '"' else inner.replace("``", "`")
+            text = text.lower() if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", text) else f'"{text}"'
+        elif kind == "word":
+            text = text.lower()
+        tokens.append(text)
+    return tokens
+
+
+_TABLE_CONSTRAINT_WORDS = frozenset({"constraint", "primary", "unique", "check", "foreign"})
+
+
+def _closing(tokens: list[str], start: int) -> int:
+    """Index of the ``)`` matching the ``(`` at ``start`` (or the last token)."""
+    depth = 0
+    for i in range(start, len(tokens)):
+        if tokens[i] == "(":
+            depth += 1
+        elif tokens[i] == ")":
+            depth -= 1
+            if depth == 0:
+                return i
+    return len(tokens) - 1
+
+
+def _display(tokens: list[str]) -> str:
+    text = " ".join(tokens)
+    return re.sub(r"\s*,", ",", re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", text)))
+
+
+def table_clauses(sql: str | None) -> tuple[frozenset[str], dict[str, dict]]:
+    """What the pragmas do not show of a CREATE TABLE: its CHECK expressions, and per column
+    its COLLATE, generated expression and AUTOINCREMENT."""
+    tokens = _tokens(sql)
+    if "(" not in tokens:
+        return frozenset(), {}
+    start = tokens.index("(")
+    body = tokens[start + 1:_closing(tokens, start)]
+    parts, depth, current = [], 0, []
+    for token in body:
+        depth += token == "("
+        depth -= token == ")"
+        if token == "," and depth == 0:
+            parts.append(current)
+            current = []
+        else:
+            current.append(token)
+    parts.append(current)
+    checks: set[str] = set()
+    columns: dict[str, dict] = {}
+    for part in parts:
+        if not part:
+            continue
+        is_column = part[0] not in _TABLE_CONSTRAINT_WORDS
+        info = {"collation": "", "generated": "", "autoincrement": False}
+        i, depth = 0, 0
+        while i < len(part):
+            token = part[i]
+            if token == "(":
+                depth += 1
+            elif token == ")":
+                depth -= 1
+            elif depth == 0 and token == "check" and i + 1 < len(part) and part[i + 1] == "(":
+                end = _closing(part, i + 1)
+                checks.add(_display(part[i + 2:end]))
+                i = end
+                continue
+            elif depth == 0 and is_column and token == "collate" and i + 1 < len(part):
+                info["collation"] = part[i + 1].strip('"').upper()
+            elif depth == 0 and is_column and token == "as" and i + 1 < len(part) and part[i + 1] == "(":
+                end = _closing(part, i + 1)
+                info["generated"] = _display(part[i + 2:end])
+                i = end
+                continue
+            elif depth == 0 and is_column and token == "autoincrement":
+                info["autoincrement"] = True
+            i += 1
+        if is_column:
+            columns[part[0].strip('"').lower()] = info
+    return frozenset(checks), columns
+
+
+def _ignored(name: str) -> bool:
+    lowered = name.lower()
+    return lowered in IGNORED_TABLES or lowered.startswith("sqlite_")
+
+
+def snapshot(conn: sqlite3.Connection) -> Schema:
+    """Read the structure of the ``main`` schema of ``conn``."""
+    rows = conn.execute(
+        "SELECT type, name, tbl_name, sql FROM main.sqlite_master ORDER BY type, name"
+    ).fetchall()
+    options = _table_options(conn)
+    tables: dict[str, Table] = {}
+    indexes: dict[str, Index] = {}
+    views: dict[str, tuple[str, str]] = {}
+    triggers: dict[str, tuple[str, str, str]] = {}
+    index_sql = {name.lower(): sql for kind, name, _t, sql in rows if kind == "index"}
+    for kind, name, table, sql in rows:
+        if kind == "table" and not _ignored(name):
+            tables[name.lower()] = _table(conn, name, sql, options.get(name.lower(), (False, False)),
+                                          indexes, index_sql)
+        elif kind == "view":
+            views[name.lower()] = (name, normalize_sql(sql))
+        elif kind == "trigger" and not _ignored(table):
+            triggers[name.lower()] = (name, table.lower(), normalize_sql(sql))
+    return Schema(tables, indexes, views, triggers)
+
+
+def _table_options(conn: sqlite3.Connection) -> dict[str, tuple[bool, bool]]:
+    try:  # pragma_table_list exists from SQLite 3.37
+        rows = conn.execute("SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'")
+        return {name.lower(): (bool(wr), bool(strict)) for name, wr, strict in rows}
+    except sqlite3.Error:
+        return {}
+
+
+def _table(conn, name: str, sql: str | None, options: tuple[bool, bool], indexes: dict,
+           index_sql: dict) -> Table:
+    checks, extras = table_clauses(sql)
+    columns = tuple(
+        Column(col, (ctype or "").upper(), bool(notnull),
+               None if default is None else str(default).strip(), pk, hidden,
+               **extras.get(col.lower(), {}))
+        for _cid, col, ctype, notnull, default, pk, hidden in conn.execute(
+            "SELECT * FROM pragma_table_xinfo(?)", (name,)
+        )
+    )
+    grouped: dict[int, list] = {}
+    for row in conn.execute(
+        'SELECT id, seq, "table", "from", "to", on_update, on_delete, match '
+        "FROM pragma_foreign_key_list(?) ORDER BY id, seq", (name,)
+    ):
+        grouped.setdefault(row[0], []).append(row)
+    foreign_keys = frozenset(
+        ForeignKey(tuple(r[3].lower() for r in fk), fk[0][2].lower(),
+                   tuple(r[4].lower() if r[4] else None for r in fk), fk[0][5], fk[0][6], fk[0][7])
+        for fk in grouped.values()
+    )
+    constraints = set()
+    for _seq, index, unique, origin, partial in conn.execute(
+        "SELECT seq, name, \"unique\", origin, partial FROM pragma_index_list(?)", (name,)
+    ):
+        cols = tuple(
+            ("<expression>" if cid == -2 else (col or "").lower(), bool(desc), (coll or "").upper())
+            for _seqno, cid, col, desc, coll, key in conn.execute(
+                "SELECT * FROM pragma_index_xinfo(?)", (index,)
+            )
+            if key
+        )
+        if index.lower().startswith("sqlite_autoindex_"):
+            constraints.add((origin, bool(unique), cols))
+            continue
+        sql = index_sql.get(index.lower())
+        where = None
+        if partial and sql:
+            normalized = normalize_sql(sql)
+            where = normalized.split(" where ", 1)[1] if " where " in normalized else normalized
+        indexes[index.lower()] = Index(index, name.lower(), bool(unique), origin, bool(partial),
+                                       cols, where)
+    return Table(name, columns, foreign_keys, frozenset(constraints), *options, checks=checks)
+
+
+# -- differences -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Difference:
+    """One way ``actual`` differs from ``expected``: ``extra``, ``missing`` or ``changed``."""
+
+    kind: str
+    what: str  # "column sessions.user_id", "index idx_x", …
+    detail: str = ""
+
+
+def diff_schemas(expected: Schema, actual: Schema) -> list[Difference]:
+    """Everything in which ``actual`` differs from ``expected``, in a stable order."""
+    out: list[Difference] = []
+    for key in sorted(expected.tables.keys() | actual.tables.keys()):
+        before, after = expected.tables.get(key), actual.tables.get(key)
+        if before is None:
+            out.append(Difference("extra", f"table {after.name}"))
+        elif after is None:
+            out.append(Difference("missing", f"table {before.name}"))
+        else:
+            out.extend(_diff_table(before, after))
+    for key in sorted(expected.indexes.keys() | actual.indexes.keys()):
+        before, after = expected.indexes.get(key), actual.indexes.get(key)
+        if before is None:
+            out.append(Difference("extra", f"index {after.name}"))
+        elif after is None:
+            if before.table in actual.tables or before.table not in expected.tables:
+                out.append(Difference("missing", f"index {before.name}"))
+        elif before != after:
+            out.append(Difference("changed", f"index {before.name}", _index_change(before, after)))
+    for label, kinds in (("view", (expected.views, actual.views)),
+                         ("trigger", (expected.triggers, actual.triggers))):
+        before_all, after_all = kinds
+        for key in sorted(before_all.keys() | after_all.keys()):
+            before, after = before_all.get(key), after_all.get(key)
+            if before is None:
+                out.append(Difference("extra", f"{label} {after[0]}"))
+            elif after is None:
+                out.append(Difference("missing", f"{label} {before[0]}"))
+            elif before[1:] != after[1:]:
+                out.append(Difference("changed", f"{label} {before[0]}", "its SQL differs"))
+    return out
+
+
+def _diff_table(before: Table, after: Table) -> list[Difference]:
+    out = []
+    name = before.name
+    old_cols = {c.name.lower(): c for c in before.columns}
+    new_cols = {c.name.lower(): c for c in after.columns}
+    for col in after.columns:
+        if col.name.lower() not in old_cols:
+            out.append(Difference("extra", f"column {name}.{col.name}"))
+    for col in before.columns:
+        other = new_cols.get(col.name.lower())
+        if other is None:
+            out.append(Difference("missing", f"column {name}.{col.name}"))
+        elif col.shape() != other.shape():
+            out.append(Difference("changed", f"column {name}.{col.name}",
+                                  f"{col.describe()} → {other.describe()}"))
+    common_before = [c.name.lower() for c in before.columns if c.name.lower() in new_cols]
+    common_after = [c.name.lower() for c in after.columns if c.name.lower() in old_cols]
+    if common_before != common_after:
+        out.append(Difference("changed", f"table {name}",
+                              f"column order ({', '.join(common_before)}) → ({', '.join(common_after)})"))
+    for fk in sorted(after.foreign_keys - before.foreign_keys, key=repr):
+        out.append(Difference("extra", fk.describe(name)))
+    for fk in sorted(before.foreign_keys - after.foreign_keys, key=repr):
+        out.append(Difference("missing", fk.describe(name)))
+    for origin, unique, cols in sorted(after.constraints - before.constraints):
+        out.append(Difference("extra", _constraint(name, origin, cols)))
+    for origin, unique, cols in sorted(before.constraints - after.constraints):
+        out.append(Difference("missing", _constraint(name, origin, cols)))
+    for check in sorted(after.checks - before.checks):
+        out.append(Difference("extra", f"CHECK ({check}) on {name}"))
+    for check in sorted(before.checks - after.checks):
+        out.append(Difference("missing", f"CHECK ({check}) on {name}"))
+    if before.without_rowid != after.without_rowid:
+        out.append(Difference("changed", f"table {name}", _flag("WITHOUT ROWID", before.without_rowid,
+                                                                 after.without_rowid)))
+    if before.strict != after.strict:
+        out.append(Difference("changed", f"table {name}", _flag("STRICT", before.strict, after.strict)))
+    return out
+
+
+def _constraint(table: str, origin: str, cols) -> str:
+    kind = "PRIMARY KEY" if origin == "pk" else "UNIQUE constraint"
+    return f"{kind} on {table}({', '.join(c[0] for c in cols)})"
+
+
+def _flag(word: str, before: bool, after: bool) -> str:
+    return f"{'' if before else 'not '}{word} → {'' if after else 'not '}{word}"
+
+
+def _index_change(before: Index, after: Index) -> str:
+    parts = []
+    if before.table != after.table:
+        parts.append(f"table {before.table} → {after.table}")
+    if before.columns != after.columns:
+        parts.append(f"columns ({before.column_list()}) → ({after.column_list()})")
+    if before.unique != after.unique:
+        parts.append("unique → not unique" if before.unique else "not unique → unique")
+    if before.partial != after.partial or before.where != after.where:
+        parts.append(f"WHERE {before.where or '(none)'} → {after.where or '(none)'}")
+    return "; ".join(parts) or "its definition differs"
+
+
+_PHRASES = {
+    # after down, compared with the schema before up
+    "down": {"extra": "down leaves {what}",
+             "missing": "down drops {what} that existed before",
+             "changed": "down changes {what}: {detail}"},
+    # after the second up, compared with the schema after the first up
+    "redo": {"extra": "up after down adds {what} that the first up did not",
+             "missing": "up after down does not recreate {what}",
+             "changed": "up after down gives a different {what}: {detail}"},
+    # after down then up of an applied migration, compared with the database's own schema
+    "restore": {"extra": "down then up adds {what} that the database did not have",
+                "missing": "down then up loses {what}",
+                "changed": "down then up changes {what}: {detail}"},
+}
+
+
+def describe(difference: Difference, context: str) -> str:
+    """A difference in plain words, for the step it was found after."""
+    return _PHRASES[context][difference.kind].format(what=difference.what, detail=difference.detail)
+
+
+# -- health checks ---------------------------------------------------------------------
+
+
+def integrity_problems(conn: sqlite3.Connection) -> list[str]:
+    """What ``PRAGMA integrity_check`` reports (empty when it says ok)."""
+    rows = [r[0] for r in conn.execute("PRAGMA main.integrity_check")]
+    return [] if rows == ["ok"] else rows
+
+
+def foreign_key_problems(conn: sqlite3.Connection) -> list[str]:
+    """``PRAGMA foreign_key_check`` as sentences (empty when every reference resolves)."""
+    out = []
+    for table, rowid, parent, _fkid in conn.execute("PRAGMA main.foreign_key_check"):
+        where = f"rowid {rowid}" if rowid is not None else "a row"
+        out.append(f"{table} {where} references a missing row in {parent}")
+    return out
+
+
+def _health(conn: sqlite3.Connection, step: str) -> list[str]:
+    problems = []
+    integrity = integrity_problems(conn)
+    if integrity:
+        problems.append(f"{step} fails integrity_check: {'; '.join(integrity[:3])}")
+    try:
+        keys = foreign_key_problems(conn)
+    except sqlite3.DatabaseError as exc:  # "foreign key mismatch": a reference to no key
+        return problems + [f"{step} breaks foreign keys: {exc}"]
+    if keys:
+        more = f" and {len(keys) - 3} more" if len(keys) > 3 else ""
+        problems.append(f"{step} breaks foreign keys: {'; '.join(keys[:3])}{more}")
+    return problems
+
+
+# -- the report -----------------------------------------------------------------------
+
+
+@dataclass
+class MigrationVerdict:
+    """What verification found for one migration."""
+
+    version: int
+    name: str
+    file: str
+    status: str = PASSED  # "passed", "failed" or "not checked"
+    problems: list[str] = field(default_factory=list)  # why it failed, or why it was not checked
+    was_applied: bool = False  # applied in the copy before verification started
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASSED
+
+    def fail(self, problem: str) -> None:
+        self.status = FAILED
+        if problem not in self.problems:
+            self.problems.append(problem)
+
+    def to_dict(self) -> dict:
+        return {"version": self.version, "name": self.name, "file": self.file,
+                "status": self.status, "problems": list(self.problems),
+                "was_applied": self.was_applied}
+
+
+@dataclass
+class VerifyReport:
+    """The result of :func:`verify`."""
+
+    database: str
+    migrations_dir: str
+    fresh: bool
+    start_version: int  # the copy's version before anything ran
+    verdicts: list[MigrationVerdict]
+    problems: list[str] = field(default_factory=list)  # about the copy itself, before any step
+
+    @property
+    def passed(self) -> bool:
+        return not self.problems and all(v.status != FAILED for v in self.verdicts) and not any(
+            v.status == NOT_CHECKED for v in self.verdicts
+        )
+
+    @property
+    def failed(self) -> list[MigrationVerdict]:
+        return [v for v in self.verdicts if v.status == FAILED]
+
+    def verdict(self, version: int) -> MigrationVerdict:
+        return next(v for v in self.verdicts if v.version == version)
+
+    def to_dict(self) -> dict:
+        return {
+            "database": self.database,
+            "migrations_dir": self.migrations_dir,
+            "fresh": self.fresh,
+            "start_version": self.start_version,
+            "passed": self.passed,
+            "problems": list(self.problems),
+            "migrations": [v.to_dict() for v in self.verdicts],
+        }
+
+
+# -- verification ------------------------------------------------------------------------
+
+
+def verify(runner: "MigrationRunner", *, fresh: bool = False) -> VerifyReport:
+    """Verify every migration of ``runner``'s folder on a scratch copy of its database (or on
+    an empty in-memory database when ``fresh``). The runner's database is only read.
+
+    Raises the runner's refusals (an edited or missing applied file, a file that does not
+    load, …) before anything runs; failures of the migrations themselves are in the report.
+    """
+    runner.load_migrations()
+    with _scratch(runner, fresh=fresh) as scratch:
+        return _verify_on(scratch, runner, fresh=fresh)
+
+
+@contextlib.contextmanager
+def _scratch(runner: "MigrationRunner", *, fresh: bool) -> Iterator["MigrationRunner"]:
+    """A runner on an in-memory database: empty, or a copy of ``runner``'s database."""
+    from .runner import MigrationRunner
+
+    given_connection = runner._conn is not None and not runner._owns_connection
+    if not fresh and (given_connection or runner.in_memory or runner.database.startswith("file:")):
+        with runner._scratch_copy() as scratch:
+            yield scratch
+        return
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        if not fresh:
+            _copy_read_only(runner, conn)
+        scratch = MigrationRunner(conn, runner.migrations_dir, busy_timeout=runner.busy_timeout)
+        scratch._files = runner.discover()
+        yield scratch
+    finally:
+        conn.close()
+
+
+def _copy_read_only(runner: "MigrationRunner", target: sqlite3.Connection) -> None:
+    """Copy the runner's database file into ``target`` through a read-only connection.
+
+    A read-write connection would, on closing, checkpoint a write-ahead log left behind by
+    a crashed process into the file; a read-only one leaves the file's bytes as they are.
+    A file that does not exist copies as an empty database (and is not created).
+    """
+    path = Path(runner.database)
+    if not path.exists():
+        return
+    uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
+    with runner._sqlite_errors():
+        source = sqlite3.connect(uri, uri=True, timeout=runner.busy_timeout)
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+
+
+def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: bool) -> VerifyReport:
+    conn = scratch.connection
+    status = scratch.check()
+    files = scratch.discover()
+    applied = {m.version for m in status.applied}
+    verdicts = {f.version: MigrationVerdict(f.version, f.name, f.filename, was_applied=f.version in applied)
+                for f in files}
+    report = VerifyReport(":memory:" if fresh else origin.database, str(origin.migrations_dir),
+                          fresh, status.current_version, [verdicts[f.version] for f in files])
+    before = _health(conn, "the database before any migration")
+    if before:
+        report.problems.extend(before)
+        for verdict in report.verdicts:
+            verdict.status = NOT_CHECKED
+            verdict.problems.append("not checked: the database is already broken before any migration")
+        return report
+
+    # 1. Walk the applied migrations down, newest first.
+    original = snapshot(conn)
+    by_version = {f.version: f for f in files}
+    bottom = 0
+    for version in sorted(applied, reverse=True):
+        migration = by_version[version]
+        verdict = verdicts[version]
+        if migration.down is None:
+            verdict.fail("down is missing")
+            bottom = version
+            break
+        problem = _step(scratch, migration, "down")
+        if problem:
+            verdict.fail(problem)
+            bottom = version
+            break
+        for p in _health(conn, "down"):
+            verdict.fail(p)
+    for version in sorted(applied):
+        if version < bottom:
+            verdicts[version].status = NOT_CHECKED
+            verdicts[version].problems.append(
+                f"not checked: the copy cannot be rolled back past version {bottom}, so this "
+                "applied migration was left as it is"
+            )
+
+    # 2. Every migration above the bottom: up, down, up again, each checked. Once the newest
+    #    applied one is up again, the schema must be the one the database had.
+    top = max(applied, default=0)
+    for migration in [f for f in files if f.version > bottom]:
+        verdict = verdicts[migration.version]
+        after_up = _round_trip(scratch, migration, verdict)
+        if after_up is not None and migration.version == top:
+            for d in diff_schemas(original, after_up):
+                report.problems.append(
+                    "the applied migrations, rolled back and applied again, do not give back "
+                    f"the database's schema: {describe(d, 'restore')}"
+                )
+        if after_up is None:
+            for later in files:
+                if later.version > migration.version:
+                    verdicts[later.version].status = NOT_CHECKED
+                    verdicts[later.version].problems.append(
+                        f"not checked: {migration.filename} failed before it"
+                    )
+            break
+    return report
+
+
+def _round_trip(scratch: "MigrationRunner", migration: "MigrationFile",
+                verdict: MigrationVerdict) -> Schema | None:
+    """Up, down, up of one migration, leaving it applied as after its first ``up``; returns
+    the schema after that first ``up``, or None when it failed."""
+    conn = scratch.connection
+    before = snapshot(conn)
+    problem = _step(scratch, migration, "up")
+    if problem:
+        verdict.fail(problem)
+        return None
+    for p in _health(conn, "up"):
+        verdict.fail(p)
+    after = snapshot(conn)
+    if migration.down is None:
+        verdict.fail("down is missing")
+        return after
+    saved = sqlite3.connect(":memory:")
+    try:
+        conn.backup(saved)
+        problem = _step(scratch, migration, "down")
+        if problem:
+            verdict.fail(problem)
+        else:
+            for p in _health(conn, "down"):
+                verdict.fail(p)
+            for d in diff_schemas(before, snapshot(conn)):
+                verdict.fail(describe(d, "down"))
+            problem = _step(scratch, migration, "up", label="up after down")
+            if problem:
+                verdict.fail(problem)
+            else:
+                for p in _health(conn, "up after down"):
+                    verdict.fail(p)
+                for d in diff_schemas(after, snapshot(conn)):
+                    verdict.fail(describe(d, "redo"))
+        if not verdict.passed:
+            saved.backup(conn)  # back to "just after up" for the migrations that follow
+    finally:
+        saved.close()
+    return after
+
+
+_PATH_PREFIX = re.compile(r"^.*?\.py: ")
+_ROLLED_BACK = re.compile(r"; rolled back, the database stays at version \d+$")
+
+
+def _step(scratch: "MigrationRunner", migration: "MigrationFile", direction: str,
+          *, label: str | None = None) -> str | None:
+    """Run one direction of one migration through the runner; a failure in plain words."""
+    label = label or direction
+    try:
+        scratch._apply(migration, direction)
+    except MigrationFailed as exc:
+        cause = _ROLLED_BACK.sub("", _PATH_PREFIX.sub("", str(exc), count=1))
+        cause = re.sub(rf"^{direction}\(\) broke foreign keys: ", f"{label} breaks foreign keys: ", cause)
+        cause = re.sub(rf"^{direction}\(\) failed: ", f"{label} fails: ", cause)
+        return cause if cause.startswith(label) else f"{label} fails: {cause}"
+    except DatabaseError as exc:  # e.g. "foreign key mismatch" from the runner's foreign_key_check
+        cause = str(exc)
+        prefix = f"{scratch.database}: "
+        return f"{label} fails: {cause[len(prefix):] if cause.startswith(prefix) else cause}"
+    return None
