@@ -1,0 +1,78 @@
+"""Every statement rule documents itself, and its examples behave as documented on the real
+engines: the Example is flagged (and, for an error rule, fails on SQLite or under the runner),
+the "Use instead" is not flagged and runs."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from qscaffold.lint.model import Severity, parse_version
+from qscaffold.lint.registry import RULES
+
+from test_rules_helpers import LOCAL, check, engine_for, run, statements
+
+MODULES = {f"qscaffold.lint.rules.{m}" for m in
+           ("alter", "columns", "design", "guards", "rebuild", "transactions", "versions")}
+
+# Error rules whose Example SQLite accepts: the harm is silent (the agreement tests check it).
+SILENT = {
+    "QS304": "PRAGMA foreign_keys is ignored, not refused, inside a transaction",
+    "QS305": "writable_schema is accepted; the danger is what it allows",
+}
+
+
+def my_rules() -> dict:
+    return {code: r for code, r in RULES.items() if r.check.__module__ in MODULES}
+
+
+def parse_block(block: str):
+    """``(target, setup, flagged statement, following)`` of an example block."""
+    target = None
+    m = re.match(r"--\s*target:\s*([\d.]+)\s*\n", block)
+    if m:
+        target, block = m.group(1), block[m.end():]
+    before, _, after = block.partition("-- then:")
+    stmts = statements(before)
+    return target, "\n".join(s.rstrip(";") + ";" for s in stmts[:-1]), stmts[-1], after
+
+
+@pytest.mark.parametrize("code", sorted(my_rules()))
+def test_docstring_sections(code):
+    rule = RULES[code]
+    text = rule.explanation
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "Use instead:"):
+        assert heading in text, f"{code} lacks {heading}"
+    assert text.index("## What it does") < text.index("## Why is this bad?") < text.index("## Example") \
+        < text.index("Use instead:")
+    assert rule.example() and rule.example("Use instead:")
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name)
+    assert rule.summary and "\n" not in rule.summary
+
+
+@pytest.mark.parametrize("code", sorted(my_rules()))
+def test_example_is_flagged_and_fails(code):
+    rule = RULES[code]
+    target, setup, sql, following = parse_block(rule.example())
+    found = check(code, sql, schema=setup, target=target, following=following if following else None)
+    assert found, f"{code}: its Example is not flagged"
+    if rule.severity is not Severity.ERROR or code in SILENT:
+        return
+    severities = {f[0] if isinstance(f, tuple) else rule.severity for f in found}
+    assert Severity.ERROR in severities
+    if target is not None and parse_version(target) < LOCAL:
+        return  # an older engine's refusal: the version-gate tests cover it
+    engine = engine_for(target or LOCAL)
+    error = run(sql, setup=setup, engine=engine, following=following)
+    error = error or run(sql, setup=setup, engine=engine, runner=True, following=following)
+    assert error, f"{code}: SQLite accepts its Example"
+
+
+@pytest.mark.parametrize("code", sorted(my_rules()))
+def test_use_instead_is_clean_and_runs(code):
+    rule = RULES[code]
+    target, setup, sql, following = parse_block(rule.example("Use instead:"))
+    assert not check(code, sql, schema=setup, target=target, following=following if following else None)
+    engine = engine_for(target or LOCAL)
+    assert run(sql, setup=setup, engine=engine, runner=True, following=following) is None
