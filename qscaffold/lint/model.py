@@ -93,13 +93,19 @@ class Statement:
     target: Version = field(default_factory=lambda: parse_version(None))
     schema: sqlite3.Connection | None = None
     call: str | None = "exec"  # the Database method that carried it; None in .sql files
+    # The SQL of the statements that come after this one in the same up()/down() (or .sql
+    # file), in order; ``None`` when unknown. Rules that judge a sequence (a table rebuild)
+    # use it to see whether a dropped table, index or trigger is recreated later.
+    following: tuple[str, ...] | None = None
 
     @classmethod
     def build(cls, sql: str, *, schema: str | list[str] | None = None, section: str | None = "up",
-              target: str | Version | None = None, call: str | None = "exec") -> "Statement":
+              target: str | Version | None = None, call: str | None = "exec",
+              following: tuple[str, ...] | list[str] | None = None) -> "Statement":
         """A statement for tests and tools: ``schema`` is DDL replayed into a fresh shadow."""
         shadow = shadow_database(schema) if schema is not None else None
-        return cls(sql.strip(), section, parse_version(target), shadow, call)
+        after = tuple(following) if following is not None else None
+        return cls(sql.strip(), section, parse_version(target), shadow, call, after)
 
     @cached_property
     def keywords(self) -> tuple[str, ...]:
@@ -177,3 +183,10 @@ class FileUnit:
     module: ast.Module | None  # None for .sql files and Python that does not parse
     is_python: bool
     statements: list[Statement] = field(default_factory=list)
+    # Filled by the engine: the SQL-carrying calls found by ``ast`` (extract.SqlCall), the
+    # shadow schema before up / after up / after down (``(type, name)`` → column names),
+    # whether that schema is known (no dynamic DDL on the way), and the target version.
+    calls: list = field(default_factory=list)
+    snapshots: dict = field(default_factory=dict)
+    schema_known: bool = False
+    target: Version | None = None
