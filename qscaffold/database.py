@@ -19,11 +19,11 @@ class TransactionControlError(MigrationFailed):
 
 
 def _refuse_transaction_control(sql: str) -> None:
-    words = first_keywords(sql, 2)
+    words = first_keywords(sql, 3)
     if not words or words[0] not in _TRANSACTION_WORDS:
         return
-    if words[0] == "ROLLBACK" and len(words) > 1 and words[1] == "TO":
-        return  # ROLLBACK TO savepoint is nesting, not transaction control
+    if words[0] == "ROLLBACK" and "TO" in words[1:3]:
+        return  # ROLLBACK [TRANSACTION] TO savepoint is nesting, not transaction control
     raise TransactionControlError(
         f"{words[0]} is not allowed in a migration: the runner wraps each migration in one "
         "transaction (use db.savepoint() to nest)"

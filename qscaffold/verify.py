@@ -735,6 +735,8 @@ def _step(scratch: "MigrationRunner", migration: "MigrationFile", direction: str
     except MigrationFailed as exc:
         cause = _ROLLED_BACK.sub("", _PATH_PREFIX.sub("", str(exc), count=1))
         cause = re.sub(rf"^{direction}\(\) broke foreign keys: ", f"{label} breaks foreign keys: ", cause)
+        cause = re.sub(rf"^{direction}\(\) left a broken foreign key: ", f"{label} breaks a foreign key: ",
+                       cause)
         cause = re.sub(rf"^{direction}\(\) failed: ", f"{label} fails: ", cause)
         return cause if cause.startswith(label) else f"{label} fails: {cause}"
     except DatabaseError as exc:  # e.g. "foreign key mismatch" from the runner's foreign_key_check

@@ -331,6 +331,11 @@ def test_savepoints_nest_inside_a_migration(mig, db):
         "            raise ValueError\n"
         "    except ValueError:\n"
         "        pass\n"
+        "    db.exec('SAVEPOINT sp; INSERT INTO t VALUES (3); ROLLBACK TRANSACTION TO sp; RELEASE sp')\n"
+        "    try:\n"
+        "        raise ValueError\n"
+        "    except ValueError:\n"
+        "        pass\n"
         "    db.execute('INSERT INTO t VALUES (2)')\n"
         "    return db.query('SELECT count(*) FROM t')[0][0]\n"
     )
@@ -442,3 +447,22 @@ def test_database_helpers(mig, db):
     )
     write_migration(mig, 1, "helpers", "", body=body)
     assert MigrationRunner(db, mig).run_migrations()[0].detail == 2
+
+
+def test_a_foreign_key_to_a_column_that_is_no_key_names_the_migration(mig, db):
+    write_migration(mig, 1, "schema", """
+        CREATE TABLE parent (id INTEGER PRIMARY KEY, code TEXT UNIQUE);
+        CREATE TABLE child (id INTEGER PRIMARY KEY, code TEXT REFERENCES parent(code));
+        INSERT INTO parent VALUES (1, 'a');
+        INSERT INTO child VALUES (1, 'a');
+    """)
+    write_migration(mig, 2, "unkey-parent", """
+        CREATE TABLE new_parent (id INTEGER PRIMARY KEY, code TEXT);
+        INSERT INTO new_parent (id, code) SELECT id, code FROM parent;
+        DROP TABLE parent;
+        ALTER TABLE new_parent RENAME TO parent;
+    """)
+    with pytest.raises(ForeignKeyViolation) as info:
+        MigrationRunner(db, mig).run_migrations()
+    assert "002-unkey-parent.py" in str(info.value) and "foreign key mismatch" in str(info.value)
+    assert version(db) == 1

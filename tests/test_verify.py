@@ -409,7 +409,7 @@ def test_the_create_table_as_select_workaround_for_drop_column_is_caught(tmp_pat
                     "CREATE TABLE users_backup AS SELECT id, email, nick FROM users;"
                     "DROP TABLE users; ALTER TABLE users_backup RENAME TO users")
     problems = verify(MigrationRunner(":memory:", folder), fresh=True).verdict(4).problems
-    assert problems[0] == 'down fails: foreign key mismatch - "posts" referencing "users"'
+    assert problems[0] == 'down breaks a foreign key: foreign key mismatch - "posts" referencing "users"'
     # the same down once nothing references users: what it loses is listed
     (folder / "002-create-posts.py").unlink()
     problems = verify(MigrationRunner(":memory:", folder), fresh=True).verdict(4).problems
