@@ -13,9 +13,9 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from .errors import UsageError
+from .sql import Token, at, close_paren, depth_map, is_op, is_word, split_top, tokenize
 
 Version = tuple[int, int, int]
 NATIVE_DROP_COLUMN: Version = (3, 35, 0)
@@ -70,94 +70,12 @@ def if_not_exists(create_sql: str) -> str:
     return head + "IF NOT EXISTS " + create_sql[match.end():]
 
 
-# -- tokens -----------------------------------------------------------------------------
-
-
-class Token(NamedTuple):
-    kind: str  # word, quoted, string, number, punct, space, comment
-    text: str
-    start: int
-
-    @property
-    def value(self) -> str:
-        """An identifier's name: quotes removed for quoted tokens."""
-        if self.kind == "quoted":
-            body = self.text[1:-1]
-            if self.text[0] == '"':
-                return body.replace('""', '"')
-            if self.text[0] == "`":
-                return body.replace("``", "`")
-            return body
-        return self.text
-
-    @property
-    def is_name(self) -> bool:
-        return self.kind in ("word", "quoted")
-
-    @property
-    def trivia(self) -> bool:
-        return self.kind in ("space", "comment")
-
-    def upper(self) -> str:
-        return self.text.upper() if self.kind == "word" else ""
-
-
-def tokenize(sql: str) -> list[Token]:
-    """SQLite tokens with their offsets; knows strings, quoted names and both comment forms."""
-    tokens: list[Token] = []
-    pos, n = 0, len(sql)
-    while pos < n:
-        ch = sql[pos]
-        start = pos
-        if ch.isspace():
-            while pos < n and sql[pos].isspace():
-                pos += 1
-            kind = "space"
-        elif sql.startswith("--", pos):
-            end = sql.find("\n", pos)
-            pos = n if end < 0 else end
-            kind = "comment"
-        elif sql.startswith("/*", pos):
-            end = sql.find("*/", pos + 2)
-            pos = n if end < 0 else end + 2
-            kind = "comment"
-        elif ch in "'\"`":
-            pos += 1
-            while pos < n:
-                if sql[pos] == ch:
-                    if pos + 1 < n and sql[pos + 1] == ch:
-                        pos += 2
-                        continue
-                    pos += 1
-                    break
-                pos += 1
-            kind = "string" if ch == "'" else "quoted"
-        elif ch == "[":
-            end = sql.find("]", pos)
-            pos = n if end < 0 else end + 1
-            kind = "quoted"
-        elif ch.isalpha() or ch == "_" or ord(ch) > 127:
-            while pos < n and (sql[pos].isalnum() or sql[pos] in "_$" or ord(sql[pos]) > 127):
-                pos += 1
-            kind = "word"
-        elif ch.isdigit() or (ch == "." and pos + 1 < n and sql[pos + 1].isdigit()):
-            while pos < n and (sql[pos].isalnum() or sql[pos] == "."):
-                pos += 1
-            kind = "number"
-        else:
-            pos += 1
-            kind = "punct"
-        tokens.append(Token(kind, sql[start:pos], start))
-    return tokens
-
-
-def _significant(tokens: list[Token]) -> list[Token]:
-    return [t for t in tokens if not t.trivia]
+# -- names ------------------------------------------------------------------------------
 
 
 def names_in(sql: str) -> set[str]:
     """Every identifier-like token of ``sql``, lower-cased (keywords included)."""
-    return {t.value.lower() for t in tokenize(sql) if t.is_name}
+    return {t.name.lower() for t in tokenize(sql) if t.is_identifier}
 
 
 def mentions(sql: str, name: str) -> bool:
@@ -166,36 +84,21 @@ def mentions(sql: str, name: str) -> bool:
 
 
 def _strip_references(tokens: list[Token]) -> list[Token]:
-    """Significant tokens without ``REFERENCES parent (cols)`` clauses and constraint names:
-    the parent's columns are another table's names."""
+    """Tokens without ``REFERENCES parent (cols)`` clauses and constraint names: the
+    parent's columns are another table's names."""
     out: list[Token] = []
-    sig = _significant(tokens)
     i = 0
-    while i < len(sig):
-        tok = sig[i]
-        word = tok.upper()
-        if word == "REFERENCES":
+    while i < len(tokens):
+        tok = tokens[i]
+        if is_word(tok, "REFERENCES"):
             i += 2  # the keyword and the parent table
-            if i < len(sig) and sig[i].text == "(":
-                depth = 0
-                while i < len(sig):
-                    if sig[i].text == "(":
-                        depth += 1
-                    elif sig[i].text == ")":
-                        depth -= 1
-                        if depth == 0:
-                            i += 1
-                            break
-                    i += 1
-            while i < len(sig) and sig[i].upper() in _FOREIGN_KEY_ACTION_WORDS:
-                i += 2 if sig[i].upper() == "MATCH" else 1
-            continue
-        if word in ("CONSTRAINT", "COLLATE"):
-            out.append(tok)
-            i += 2  # skip the name that follows
+            if is_op(at(tokens, i), "("):
+                i = close_paren(tokens, i) + 1
+            while i < len(tokens) and is_word(tokens[i], *_FOREIGN_KEY_ACTION_WORDS):
+                i += 2 if is_word(tokens[i], "MATCH") else 1
             continue
         out.append(tok)
-        i += 1
+        i += 2 if is_word(tok, "CONSTRAINT", "COLLATE") else 1  # skip the name that follows
     return out
 
 
@@ -217,14 +120,14 @@ class Item:
         sig = _strip_references(self.tokens)
         if self.kind == "column":
             sig = sig[1:]  # the name
-            while sig and sig[0].is_name and sig[0].upper() not in _COLUMN_CONSTRAINT_WORDS:
+            while sig and sig[0].is_identifier and not is_word(sig[0], *_COLUMN_CONSTRAINT_WORDS):
                 sig = sig[1:]  # the type's words
         wanted = column.lower()
-        return any(t.is_name and t.value.lower() == wanted for t in sig)
+        return any(t.is_identifier and t.name.lower() == wanted for t in sig)
 
     def has_word(self, *words: str) -> bool:
         wanted = {w.upper() for w in words}
-        return any(t.upper() in wanted for t in self.tokens)
+        return any(t.kind == "word" and t.value in wanted for t in self.tokens)
 
 
 @dataclass
@@ -248,49 +151,25 @@ class TableDefinition:
 def split_definition(create_sql: str) -> TableDefinition:
     """Split a ``CREATE TABLE`` statement's column list at its top-level commas."""
     tokens = tokenize(create_sql)
-    open_at = next((k for k, t in enumerate(tokens) if t.text == "("), None)
+    open_at = next((k for k, t in enumerate(tokens) if is_op(t, "(")), None)
     if open_at is None:
         raise ValueError("CREATE TABLE without a column list")
-    depth = 0
-    items: list[Item] = []
-    current: list[Token] = []
-    close_at = None
-    for k in range(open_at, len(tokens)):
-        tok = tokens[k]
-        if tok.text == "(":
-            depth += 1
-            if depth == 1:
-                continue
-        elif tok.text == ")":
-            depth -= 1
-            if depth == 0:
-                close_at = k
-                items.append(_item(current))
-                break
-        elif tok.text == "," and depth == 1:
-            items.append(_item(current))
-            current = []
-            continue
-        current.append(tok)
-    if close_at is None:
+    close_at = close_paren(tokens, open_at)
+    if close_at == len(tokens):
         raise ValueError("CREATE TABLE with an unbalanced column list")
-    head = "".join(t.text for t in tokens[: open_at + 1])
-    suffix = "".join(t.text for t in tokens[close_at + 1:]).rstrip().rstrip(";")
+    items = [_item(create_sql, part) for part in split_top(tokens[open_at + 1 : close_at])]
+    head = create_sql[: tokens[open_at].end]
+    suffix = create_sql[tokens[close_at].end :].rstrip().rstrip(";")
     return TableDefinition(head, [i for i in items if i.text], suffix)
 
 
-def _item(tokens: list[Token]) -> Item:
-    while tokens and tokens[0].trivia:
-        tokens = tokens[1:]
-    while tokens and tokens[-1].trivia:
-        tokens = tokens[:-1]
-    text = "".join(t.text for t in tokens)
-    sig = _significant(tokens)
-    if not sig:
+def _item(sql: str, tokens: list[Token]) -> Item:
+    if not tokens:
         return Item("", "constraint")
-    if sig[0].upper() in _TABLE_CONSTRAINT_WORDS:
+    text = sql[tokens[0].start : tokens[-1].end]
+    if is_word(tokens[0], *_TABLE_CONSTRAINT_WORDS):
         return Item(text, "constraint", None, tokens)
-    return Item(text, "column", sig[0].value, tokens)
+    return Item(text, "column", tokens[0].name, tokens)
 
 
 # -- reading a schema -------------------------------------------------------------------
@@ -347,7 +226,7 @@ class Table:
 
     @property
     def autoincrement(self) -> bool:
-        return any(t.upper() == "AUTOINCREMENT" for t in tokenize(self.sql))
+        return any(is_word(t, "AUTOINCREMENT") for t in tokenize(self.sql))
 
     @property
     def definition(self) -> TableDefinition:
@@ -380,6 +259,14 @@ class Schema:
         return next((o for o in self.objects if o.type == "index" and o.name.lower() == wanted), None)
 
 
+def read_columns(conn: sqlite3.Connection, table: str) -> list[Column]:
+    """``table``'s columns as ``PRAGMA table_xinfo`` reports them, in order."""
+    return [
+        Column(r[1], r[2] or "", bool(r[3]), r[4], r[5], r[6])
+        for r in conn.execute("SELECT * FROM pragma_table_xinfo(?)", (table,))
+    ]
+
+
 def read_schema(conn: sqlite3.Connection) -> Schema:
     """Everything in ``conn``'s main schema that ``new`` needs, read in one pass."""
     rows = conn.execute(
@@ -393,10 +280,7 @@ def read_schema(conn: sqlite3.Connection) -> Schema:
         if kind == "table":
             if name.startswith("sqlite_") or sql is None:
                 continue
-            columns = [
-                Column(r[1], r[2] or "", bool(r[3]), r[4], r[5], r[6])
-                for r in conn.execute("SELECT * FROM pragma_table_xinfo(?)", (name,))
-            ]
+            columns = read_columns(conn, name)
             virtual = sql.upper().lstrip().startswith("CREATE VIRTUAL")
             tables[name.lower()] = Table(name, sql, columns, [], virtual)
         elif sql is not None and kind in ("index", "view", "trigger"):
@@ -416,47 +300,26 @@ def read_schema(conn: sqlite3.Connection) -> Schema:
 
 def index_columns(index_sql: str) -> list[str]:
     """The column names of an index's key, from its SQL (expressions give ``""``)."""
-    tokens = _significant(tokenize(index_sql))
-    try:
-        on = next(k for k, t in enumerate(tokens) if t.upper() == "ON")
-    except StopIteration:
+    tokens = tokenize(index_sql)
+    on = next((k for k, t in enumerate(tokens) if is_word(t, "ON")), None)
+    if on is None:
         return []
-    depth, parts, current = 0, [], []
-    for tok in tokens[on + 2:]:
-        if tok.text == "(":
-            depth += 1
-            if depth == 1:
-                continue
-        elif tok.text == ")":
-            depth -= 1
-            if depth == 0:
-                parts.append(current)
-                break
-        elif tok.text == "," and depth == 1:
-            parts.append(current)
-            current = []
-            continue
-        current.append(tok)
+    open_at = next((k for k in range(on + 2, len(tokens)) if is_op(tokens[k], "(")), None)
+    if open_at is None:
+        return []
     out = []
-    for part in parts:
+    for part in split_top(tokens[open_at + 1 : close_paren(tokens, open_at)]):
         rest = part[1:]
-        while rest and rest[0].upper() in ("ASC", "DESC", "COLLATE"):
-            rest = rest[2:] if rest[0].upper() == "COLLATE" else rest[1:]
-        simple = bool(part) and part[0].is_name and not rest
-        out.append(part[0].value if simple else "")
+        while rest and is_word(rest[0], "ASC", "DESC", "COLLATE"):
+            rest = rest[2:] if is_word(rest[0], "COLLATE") else rest[1:]
+        simple = bool(part) and part[0].is_identifier and not rest
+        out.append(part[0].name if simple else "")
     return out
 
 
 def _has_where(index_sql: str) -> bool:
-    depth = 0
-    for tok in _significant(tokenize(index_sql)):
-        if tok.text == "(":
-            depth += 1
-        elif tok.text == ")":
-            depth -= 1
-        elif depth == 0 and tok.upper() == "WHERE":
-            return True
-    return False
+    tokens = tokenize(index_sql)
+    return any(depth == 0 and is_word(t, "WHERE") for t, depth in zip(tokens, depth_map(tokens)))
 
 
 # -- dependents -------------------------------------------------------------------------
@@ -659,7 +522,7 @@ def drop_column_plan(schema: Schema, table_name: str, column_name: str, target: 
         if [c.lower() for c in index_columns(ix.sql)] == [column.name.lower()] and not _has_where(ix.sql)
     ]
     unique = own.has_word("UNIQUE") or own.has_word("PRIMARY")
-    star_views = [v for v in deps.views if any(t.text == "*" for t in tokenize(v.sql))]
+    star_views = [v for v in deps.views if any(is_op(t, "*") for t in tokenize(v.sql))]
     t, c = quote_identifier(table.name), quote_identifier(column.name)
     notes: list[str] = []
     restore = restore_plan(table, schema, missing=column)
@@ -698,17 +561,16 @@ def drop_column_plan(schema: Schema, table_name: str, column_name: str, target: 
 def _body(obj: SchemaObject) -> str:
     """An object's SQL without its own name (a view named like the column is no use of it)."""
     tokens = tokenize(obj.sql)
-    sig = [k for k, t in enumerate(tokens) if not t.trivia]
-    # CREATE VIEW|TRIGGER name …: the name is the third significant token
-    if len(sig) > 2:
-        tokens = tokens[: sig[2]] + tokens[sig[2] + 1:]
-    return "".join(t.text for t in tokens)
+    # CREATE VIEW|TRIGGER name …: the name is the third token
+    if len(tokens) > 2:
+        return obj.sql[: tokens[2].start] + obj.sql[tokens[2].end :]
+    return obj.sql
 
 
 def _index_body(sql: str) -> str:
     tokens = tokenize(sql)
-    on = next((k for k, t in enumerate(tokens) if t.upper() == "ON"), 0)
-    return "".join(t.text for t in tokens[on + 1:])
+    on = next((k for k, t in enumerate(tokens) if is_word(t, "ON")), 0)
+    return sql[tokens[on].end :] if tokens else ""
 
 
 def _short(text: str, limit: int = 60) -> str:

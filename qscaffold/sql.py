@@ -1,13 +1,18 @@
-"""Splitting SQL scripts into statements the way SQLite itself reads them.
+"""Reading SQL text the way SQLite does: scripts split into statements, statements into tokens.
 
 ``sqlite3.complete_statement`` knows string literals, comments and ``CREATE TRIGGER …
 BEGIN … END`` bodies, so a script is cut at each ``;`` after which the text so far is a
 complete statement. Shared by :meth:`qscaffold.Database.exec` and the linter.
+
+:func:`tokenize` is the one SQLite tokenizer: the lint rules, the scaffolder's schema
+introspection and ``migrate verify`` all read statements through it.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from functools import lru_cache
 from typing import NamedTuple
 
 
@@ -75,3 +80,159 @@ def first_keywords(text: str, count: int = 2) -> tuple[str, ...]:
         words.append(text[pos:end].upper())
         pos = skip_trivia(text, end)
     return tuple(words)
+
+
+# -- tokens ------------------------------------------------------------------------------
+
+
+class Token(NamedTuple):
+    """One SQLite token, with its offsets in the tokenized text."""
+
+    kind: str  # "word", "id" (quoted identifier), "str", "blob", "num", "param", "op"
+    text: str  # as written
+    value: str  # words upper-cased, identifiers and strings unquoted, blobs their digits, others as written
+    start: int
+    end: int
+
+    @property
+    def name(self) -> str:
+        """The name this token spells: a bare word as written, a quoted one unquoted."""
+        return self.text if self.kind == "word" else self.value
+
+    @property
+    def is_identifier(self) -> bool:
+        """A bare word or a quoted identifier (keywords included)."""
+        return self.kind in ("word", "id")
+
+
+_OPS = ("->>", "->", "||", "<=", ">=", "==", "!=", "<>", "<<", ">>")
+
+
+@lru_cache(maxsize=None)
+def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
+    """Numbers, words and parameters; compiled on first use (the word class takes
+    milliseconds, and running migrations never tokenizes)."""
+    return (
+        re.compile(r"0[xX][0-9a-fA-F_]+|(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"),
+        re.compile(r"[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*"),
+        re.compile(r"[?:@$][A-Za-z0-9_]*"),
+    )
+
+
+@lru_cache(maxsize=512)
+def tokenize(sql: str) -> tuple[Token, ...]:
+    """SQLite tokens of ``sql`` without blanks, comments and trailing ``;`` (never raises).
+
+    Knows ``--`` and ``/* */`` comments, ``'…'`` strings with ``''`` escapes, ``"…"``,
+    `` `…` `` and ``[…]`` identifiers, ``x'…'`` blobs, numbers, parameters and the
+    multi-character operators. Cached: the same statement is read by many callers.
+    """
+    num_re, word_re, param_re = _patterns()
+    out: list[Token] = []
+    i, n = 0, len(sql)
+    while i < n:
+        ch = sql[i]
+        if ch.isspace() or (ch in "-/" and sql.startswith(("--", "/*"), i)):
+            i = skip_trivia(sql, i)
+        elif ch in "'\"`[":
+            close = "]" if ch == "[" else ch
+            j = i + 1
+            while j < n:
+                if sql[j] == close:
+                    if close != "]" and j + 1 < n and sql[j + 1] == close:
+                        j += 2
+                        continue
+                    break
+                j += 1
+            text = sql[i : j + 1]
+            inner = text[1:-1]
+            if close != "]":
+                inner = inner.replace(close * 2, close)
+            out.append(Token("str" if ch == "'" else "id", text, inner, i, j + 1))
+            i = j + 1
+        elif ch in "xX" and i + 1 < n and sql[i + 1] == "'":
+            j = sql.find("'", i + 2)
+            j = n - 1 if j < 0 else j
+            out.append(Token("blob", sql[i : j + 1], sql[i + 2 : j], i, j + 1))
+            i = j + 1
+        elif ch.isdigit() or (ch == "." and i + 1 < n and sql[i + 1].isdigit()):
+            m = num_re.match(sql, i)
+            j = m.end() if m else i + 1
+            out.append(Token("num", sql[i:j], sql[i:j], i, j))
+            i = j
+        elif ch in "?:@$" and (ch == "?" or (i + 1 < n and (sql[i + 1].isalnum() or sql[i + 1] == "_"))):
+            j = param_re.match(sql, i).end()
+            out.append(Token("param", sql[i:j], sql[i:j], i, j))
+            i = j
+        else:
+            m = word_re.match(sql, i)
+            if m:
+                out.append(Token("word", m.group(), m.group().upper(), i, m.end()))
+                i = m.end()
+                continue
+            for op in _OPS:
+                if sql.startswith(op, i):
+                    out.append(Token("op", op, op, i, i + len(op)))
+                    i += len(op)
+                    break
+            else:
+                out.append(Token("op", ch, ch, i, i + 1))
+                i += 1
+    while out and out[-1].value == ";":
+        out.pop()
+    return tuple(out)
+
+
+def is_word(tok: Token | None, *words: str) -> bool:
+    """A bare word, one of ``words`` (upper-case) when given."""
+    return tok is not None and tok.kind == "word" and (not words or tok.value in words)
+
+
+def is_op(tok: Token | None, *ops: str) -> bool:
+    return tok is not None and tok.kind == "op" and tok.value in ops
+
+
+def at(toks, i: int) -> Token | None:
+    """``toks[i]``, or ``None`` out of range."""
+    return toks[i] if 0 <= i < len(toks) else None
+
+
+def close_paren(toks, i: int) -> int:
+    """Index of the ``)`` matching the ``(`` at ``i`` (``len(toks)`` when unbalanced)."""
+    depth = 0
+    for j in range(i, len(toks)):
+        if is_op(toks[j], "("):
+            depth += 1
+        elif is_op(toks[j], ")"):
+            depth -= 1
+            if depth == 0:
+                return j
+    return len(toks)
+
+
+def depth_map(toks) -> list[int]:
+    """Parenthesis depth of each token (the parentheses themselves at the outer depth)."""
+    out, depth = [], 0
+    for tok in toks:
+        if is_op(tok, ")"):
+            depth -= 1
+        out.append(depth)
+        if is_op(tok, "("):
+            depth += 1
+    return out
+
+
+def split_top(toks, sep: str = ",") -> list[list[Token]]:
+    """``toks`` cut at ``sep`` outside parentheses."""
+    parts: list[list[Token]] = [[]]
+    depth = 0
+    for tok in toks:
+        if is_op(tok, "("):
+            depth += 1
+        elif is_op(tok, ")"):
+            depth -= 1
+        if depth == 0 and is_op(tok, sep):
+            parts.append([])
+        else:
+            parts[-1].append(tok)
+    return parts

@@ -39,6 +39,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import DatabaseError, MigrationFailed
+from .schema import read_columns
+from .sql import Token, close_paren, is_op, split_top, tokenize
 
 if TYPE_CHECKING:
     from .files import MigrationFile
@@ -54,6 +56,9 @@ PASSED, FAILED, NOT_CHECKED = "passed", "failed", "not checked"
 
 @dataclass(frozen=True)
 class Column:
+    """A column as compared: :func:`qscaffold.schema.read_columns`' pragma facts with the type
+    upper-cased and the default trimmed, plus what only the CREATE TABLE text shows."""
+
     name: str
     type: str
     notnull: bool
@@ -136,19 +141,6 @@ class Schema:
     triggers: dict[str, tuple[str, str, str]]  # name -> (display name, table, normalised SQL)
 
 
-_TOKEN_RE = re.compile(
-    r"""(?P<comment>--[^\n]*|/\*.*?(?:\*/|$))
-      | (?P<string>'(?:[^']|'')*')
-      | (?P<ident>"(?:[^"]|"")*"|`(?:[^`]|``)*`|\[[^\]]*\])
-      | (?P<word>[A-Za-z_][A-Za-z0-9_$]*)
-      | (?P<number>\d+(?:\.\d*)?(?:[eE][-+]?\d+)?)
-      | (?P<operator><=|>=|<>|!=|==|\|\||<<|>>)
-      | (?P<space>\s+)
-      | (?P<other>.)""",
-    re.X | re.S,
-)
-
-
 def normalize_sql(sql: str | None) -> str:
     """SQL with comments, case of keywords and identifiers, quoting of identifiers, blank
     space and ``IF NOT EXISTS`` made irrelevant; string literals are kept as written."""
@@ -157,41 +149,30 @@ def normalize_sql(sql: str | None) -> str:
     return text.rstrip(" ;")
 
 
+_BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
+
+
 def _tokens(sql: str | None) -> list[str]:
     """The tokens of ``sql``: comments and blanks dropped, words and identifiers lower-cased
     and unquoted (unless they need quotes), string literals kept."""
-    if not sql:
-        return []
-    tokens: list[str] = []
-    for match in _TOKEN_RE.finditer(sql):
-        kind = match.lastgroup
-        text = match.group()
-        if kind in ("comment", "space"):
-            continue
-        if kind == "ident":
-            inner = text[1:-1]
-            text = inner.replace('""', '"') if text[0] == '"' else inner.replace("``", "`")
-            text = text.lower() if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_$]*", text) else f'"{text}"'
-        elif kind == "word":
-            text = text.lower()
-        tokens.append(text)
-    return tokens
+    return [_normal(t) for t in tokenize(sql)] if sql else []
+
+
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+def _normal(tok: Token) -> str:
+    """A token as it counts for comparison: SQLite folds the case of ASCII letters only."""
+    if tok.kind == "id":
+        return tok.value.lower() if _BARE_NAME.fullmatch(tok.value) else f'"{tok.value}"'
+    if tok.kind == "word" or (tok.kind == "num" and tok.text[:2] in ("0x", "0X")):
+        return tok.text.translate(_ASCII_LOWER)
+    if tok.kind == "blob":
+        return f"x'{tok.value}'"
+    return tok.text
 
 
 _TABLE_CONSTRAINT_WORDS = frozenset({"constraint", "primary", "unique", "check", "foreign"})
-
-
-def _closing(tokens: list[str], start: int) -> int:
-    """Index of the ``)`` matching the ``(`` at ``start`` (or the last token)."""
-    depth = 0
-    for i in range(start, len(tokens)):
-        if tokens[i] == "(":
-            depth += 1
-        elif tokens[i] == ")":
-            depth -= 1
-            if depth == 0:
-                return i
-    return len(tokens) - 1
 
 
 def _display(tokens: list[str]) -> str:
@@ -202,52 +183,42 @@ def _display(tokens: list[str]) -> str:
 def table_clauses(sql: str | None) -> tuple[frozenset[str], dict[str, dict]]:
     """What the pragmas do not show of a CREATE TABLE: its CHECK expressions, and per column
     its COLLATE, generated expression and AUTOINCREMENT."""
-    tokens = _tokens(sql)
-    if "(" not in tokens:
+    tokens = tokenize(sql) if sql else ()
+    start = next((k for k, t in enumerate(tokens) if is_op(t, "(")), None)
+    if start is None:
         return frozenset(), {}
-    start = tokens.index("(")
-    body = tokens[start + 1:_closing(tokens, start)]
-    parts, depth, current = [], 0, []
-    for token in body:
-        depth += token == "("
-        depth -= token == ")"
-        if token == "," and depth == 0:
-            parts.append(current)
-            current = []
-        else:
-            current.append(token)
-    parts.append(current)
     checks: set[str] = set()
     columns: dict[str, dict] = {}
-    for part in parts:
+    for part in split_top(tokens[start + 1 : close_paren(tokens, start)]):
         if not part:
             continue
-        is_column = part[0] not in _TABLE_CONSTRAINT_WORDS
+        words = [_normal(t) for t in part]
+        is_column = words[0] not in _TABLE_CONSTRAINT_WORDS
         info = {"collation": "", "generated": "", "autoincrement": False}
         i, depth = 0, 0
         while i < len(part):
-            token = part[i]
-            if token == "(":
+            word = words[i]
+            if word == "(":
                 depth += 1
-            elif token == ")":
+            elif word == ")":
                 depth -= 1
-            elif depth == 0 and token == "check" and i + 1 < len(part) and part[i + 1] == "(":
-                end = _closing(part, i + 1)
-                checks.add(_display(part[i + 2:end]))
-                i = end
+            elif depth == 0 and word == "check" and i + 1 < len(part) and words[i + 1] == "(":
+                end = close_paren(part, i + 1)
+                checks.add(_display(words[i + 2 : end]))
+                i = end + 1
                 continue
-            elif depth == 0 and is_column and token == "collate" and i + 1 < len(part):
-                info["collation"] = part[i + 1].strip('"').upper()
-            elif depth == 0 and is_column and token == "as" and i + 1 < len(part) and part[i + 1] == "(":
-                end = _closing(part, i + 1)
-                info["generated"] = _display(part[i + 2:end])
-                i = end
+            elif depth == 0 and is_column and word == "collate" and i + 1 < len(part):
+                info["collation"] = words[i + 1].strip('"').upper()
+            elif depth == 0 and is_column and word == "as" and i + 1 < len(part) and words[i + 1] == "(":
+                end = close_paren(part, i + 1)
+                info["generated"] = _display(words[i + 2 : end])
+                i = end + 1
                 continue
-            elif depth == 0 and is_column and token == "autoincrement":
+            elif depth == 0 and is_column and word == "autoincrement":
                 info["autoincrement"] = True
             i += 1
         if is_column:
-            columns[part[0].strip('"').lower()] = info
+            columns[words[0].strip('"').lower()] = info
     return frozenset(checks), columns
 
 
@@ -290,12 +261,9 @@ def _table(conn, name: str, sql: str | None, options: tuple[bool, bool], indexes
            index_sql: dict) -> Table:
     checks, extras = table_clauses(sql)
     columns = tuple(
-        Column(col, (ctype or "").upper(), bool(notnull),
-               None if default is None else str(default).strip(), pk, hidden,
-               **extras.get(col.lower(), {}))
-        for _cid, col, ctype, notnull, default, pk, hidden in conn.execute(
-            "SELECT * FROM pragma_table_xinfo(?)", (name,)
-        )
+        Column(c.name, c.type.upper(), c.notnull, None if c.default is None else str(c.default).strip(),
+               c.pk, c.hidden, **extras.get(c.name.lower(), {}))
+        for c in read_columns(conn, name)
     )
     grouped: dict[int, list] = {}
     for row in conn.execute(
@@ -699,27 +667,28 @@ def _round_trip(scratch: "MigrationRunner", migration: "MigrationFile",
     saved = sqlite3.connect(":memory:")
     try:
         conn.backup(saved)
-        problem = _step(scratch, migration, "down")
-        if problem:
-            verdict.fail(problem)
-        else:
-            for p in _health(conn, "down"):
-                verdict.fail(p)
-            for d in diff_schemas(before, snapshot(conn)):
-                verdict.fail(describe(d, "down"))
-            problem = _step(scratch, migration, "up", label="up after down")
-            if problem:
-                verdict.fail(problem)
-            else:
-                for p in _health(conn, "up after down"):
-                    verdict.fail(p)
-                for d in diff_schemas(after, snapshot(conn)):
-                    verdict.fail(describe(d, "redo"))
+        if _checked_step(scratch, migration, verdict, "down", before, "down"):
+            _checked_step(scratch, migration, verdict, "up", after, "redo", label="up after down")
         if not verdict.passed:
             saved.backup(conn)  # back to "just after up" for the migrations that follow
     finally:
         saved.close()
     return after
+
+
+def _checked_step(scratch: "MigrationRunner", migration: "MigrationFile", verdict: MigrationVerdict,
+                  direction: str, expected: Schema, context: str, *, label: str | None = None) -> bool:
+    """Run one step of a round trip, then check the copy: healthy, and its schema ``expected``.
+    False when the step itself failed."""
+    problem = _step(scratch, migration, direction, label=label)
+    if problem:
+        verdict.fail(problem)
+        return False
+    for p in _health(scratch.connection, label or direction):
+        verdict.fail(p)
+    for d in diff_schemas(expected, snapshot(scratch.connection)):
+        verdict.fail(describe(d, context))
+    return True
 
 
 _PATH_PREFIX = re.compile(r"^.*?\.py: ")

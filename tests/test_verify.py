@@ -417,3 +417,24 @@ def test_the_create_table_as_select_workaround_for_drop_column_is_caught(tmp_pat
            "INT, nullable, no default" in problems
     assert "down changes column users.email: TEXT, NOT NULL, no default → TEXT, nullable, no default" in problems
     assert "down drops UNIQUE constraint on users(email) that existed before" in problems
+
+
+def test_collation_after_a_check_is_compared(tmp_path):
+    from qscaffold.verify import table_clauses
+
+    _, columns = table_clauses("CREATE TABLE t (b TEXT CHECK (b <> '') COLLATE NOCASE, "
+                               "c INTEGER AS (1) STORED COLLATE BINARY)")
+    assert columns["b"]["collation"] == "NOCASE"
+    assert columns["c"]["collation"] == "BINARY" and columns["c"]["generated"]
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "001-t.py").write_text(
+        "name = 'T'\nversion = 1\n\n\ndef up(db):\n"
+        "    db.exec(\"CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, b TEXT CHECK (b <> '') COLLATE NOCASE)\")\n"
+        "\n\ndef down(db):\n    db.exec('DROP TABLE IF EXISTS t')\n")
+    (folder / "002-recollate.py").write_text(
+        "name = 'Recollate'\nversion = 2\n\n\ndef up(db):\n    db.exec('ALTER TABLE t ADD COLUMN x TEXT')\n"
+        "\n\ndef down(db):\n    db.exec(\"DROP TABLE t; CREATE TABLE t (id INTEGER PRIMARY KEY, b TEXT CHECK (b <> ''))\")\n")
+    report = verify(MigrationRunner(":memory:", folder), fresh=True)
+    problems = " ".join(report.verdict(2).problems)
+    assert "NOCASE" in problems or "collat" in problems.lower(), problems

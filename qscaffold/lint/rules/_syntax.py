@@ -2,9 +2,9 @@
 
 SQLite's grammar for the statements migrations use (ALTER TABLE, column definitions, CREATE,
 DROP, PRAGMA) is small and regular, and sqlglot both accepts forms SQLite rejects and
-mis-parses some that SQLite accepts. The rules therefore classify statements with this
-tokenizer and these hand-written readers, which follow SQLite's ``parse.y``, and keep the
-source text of types and expressions.
+mis-parses some that SQLite accepts. The rules therefore classify statements with
+:func:`qscaffold.sql.tokenize` and these hand-written readers, which follow SQLite's
+``parse.y``, and keep the source text of types and expressions.
 """
 
 from __future__ import annotations
@@ -12,94 +12,9 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import NamedTuple
 
-
-class Tok(NamedTuple):
-    kind: str  # "word", "id" (quoted identifier), "str", "blob", "num", "param", "op"
-    text: str  # as written
-    value: str  # words upper-cased, identifiers and strings unquoted, ops as written
-    start: int
-    end: int
-
-
-_OPS = ("->>", "->", "||", "<=", ">=", "==", "!=", "<>", "<<", ">>")
-_NUM_RE = re.compile(r"0[xX][0-9a-fA-F_]+|(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
-_WORD_RE = re.compile(r"[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*")
-
-
-@lru_cache(maxsize=512)
-def tokenize(sql: str) -> tuple[Tok, ...]:
-    """SQLite tokens of ``sql`` without blanks and comments (never raises)."""
-    out: list[Tok] = []
-    i, n = 0, len(sql)
-    while i < n:
-        ch = sql[i]
-        if ch.isspace():
-            i += 1
-        elif sql.startswith("--", i):
-            j = sql.find("\n", i)
-            i = n if j < 0 else j + 1
-        elif sql.startswith("/*", i):
-            j = sql.find("*/", i + 2)
-            i = n if j < 0 else j + 2
-        elif ch in "'\"`[":
-            close = "]" if ch == "[" else ch
-            j = i + 1
-            while j < n:
-                if sql[j] == close:
-                    if close != "]" and j + 1 < n and sql[j + 1] == close:
-                        j += 2
-                        continue
-                    break
-                j += 1
-            text = sql[i : j + 1]
-            inner = text[1:-1]
-            if close != "]":
-                inner = inner.replace(close * 2, close)
-            out.append(Tok("str" if ch == "'" else "id", text, inner, i, j + 1))
-            i = j + 1
-        elif ch in "xX" and i + 1 < n and sql[i + 1] == "'":
-            j = sql.find("'", i + 2)
-            j = n - 1 if j < 0 else j
-            out.append(Tok("blob", sql[i : j + 1], sql[i + 2 : j], i, j + 1))
-            i = j + 1
-        elif ch.isdigit() or (ch == "." and i + 1 < n and sql[i + 1].isdigit()):
-            m = _NUM_RE.match(sql, i)
-            j = m.end() if m else i + 1
-            out.append(Tok("num", sql[i:j], sql[i:j], i, j))
-            i = j
-        elif ch in "?:@$" and (ch == "?" or (i + 1 < n and (sql[i + 1].isalnum() or sql[i + 1] == "_"))):
-            m = re.compile(r"[?:@$][A-Za-z0-9_]*").match(sql, i)
-            j = m.end()
-            out.append(Tok("param", sql[i:j], sql[i:j], i, j))
-            i = j
-        else:
-            m = _WORD_RE.match(sql, i)
-            if m:
-                out.append(Tok("word", m.group(), m.group().upper(), i, m.end()))
-                i = m.end()
-                continue
-            for op in _OPS:
-                if sql.startswith(op, i):
-                    out.append(Tok("op", op, op, i, i + len(op)))
-                    i += len(op)
-                    break
-            else:
-                out.append(Tok("op", ch, ch, i, i + 1))
-                i += 1
-    while out and out[-1].value == ";":
-        out.pop()
-    return tuple(out)
-
-
-def is_word(tok: Tok | None, *words: str) -> bool:
-    return tok is not None and tok.kind == "word" and (not words or tok.value in words)
-
-
-def is_op(tok: Tok | None, *ops: str) -> bool:
-    return tok is not None and tok.kind == "op" and tok.value in ops
+from ...sql import Token as Tok
+from ...sql import at, close_paren, depth_map, is_op, is_word, split_top, tokenize  # noqa: F401  (the rules' vocabulary)
 
 
 def is_name(tok: Tok | None) -> bool:
@@ -107,57 +22,12 @@ def is_name(tok: Tok | None) -> bool:
 
 
 def name_of(tok: Tok) -> str:
-    return tok.value if tok.kind != "word" else tok.text
-
-
-def at(toks, i: int) -> Tok | None:
-    return toks[i] if 0 <= i < len(toks) else None
+    return tok.name
 
 
 def words_at(toks, i: int, *words: str) -> bool:
     """Whether the tokens from ``i`` are exactly the bare ``words``."""
     return all(is_word(at(toks, i + k), w) for k, w in enumerate(words))
-
-
-def close_paren(toks, i: int) -> int:
-    """Index of the ``)`` matching the ``(`` at ``i`` (``len(toks)`` when unbalanced)."""
-    depth = 0
-    for j in range(i, len(toks)):
-        if is_op(toks[j], "("):
-            depth += 1
-        elif is_op(toks[j], ")"):
-            depth -= 1
-            if depth == 0:
-                return j
-    return len(toks)
-
-
-def split_top(toks, sep: str = ",") -> list[list[Tok]]:
-    """``toks`` cut at ``sep`` outside parentheses."""
-    parts: list[list[Tok]] = [[]]
-    depth = 0
-    for tok in toks:
-        if is_op(tok, "("):
-            depth += 1
-        elif is_op(tok, ")"):
-            depth -= 1
-        if depth == 0 and is_op(tok, sep):
-            parts.append([])
-        else:
-            parts[-1].append(tok)
-    return parts
-
-
-def depth_map(toks) -> list[int]:
-    """Parenthesis depth of each token (the parentheses themselves at the outer depth)."""
-    out, depth = [], 0
-    for tok in toks:
-        if is_op(tok, ")"):
-            depth -= 1
-        out.append(depth)
-        if is_op(tok, "("):
-            depth += 1
-    return out
 
 
 def source(sql: str, toks) -> str:

@@ -354,6 +354,18 @@ def _named_constraints(create_sql: str) -> dict[str, str]:
     return out
 
 
+def _dropped_constraint(stmt):
+    """For ``ALTER TABLE t DROP CONSTRAINT n`` on a target that has it and a table the schema
+    knows: ``(the ALTER, t's sqlite_master row, what kind of clause n names or None)``."""
+    a = alter_of(stmt)
+    if a is None or a.action != "drop-constraint" or stmt.target < V_CONSTRAINTS or not a.constraint:
+        return None
+    obj = table_sql(stmt.schema, a.table)
+    if obj is None or obj[0] != "table":
+        return None
+    return a, obj, _named_constraints(obj[2]).get(a.constraint.lower())
+
+
 @rule("QS141", "drop-constraint-refused", Severity.ERROR,
       "DROP CONSTRAINT of a UNIQUE/PRIMARY KEY constraint, of a foreign key before 3.54, or of a missing name")
 def drop_constraint_refused(stmt):
@@ -382,13 +394,10 @@ def drop_constraint_refused(stmt):
     ALTER TABLE t DROP CONSTRAINT qty_positive;
     ```
     """
-    a = alter_of(stmt)
-    if a is None or a.action != "drop-constraint" or stmt.target < V_CONSTRAINTS or not a.constraint:
+    dropped = _dropped_constraint(stmt)
+    if dropped is None:
         return
-    obj = table_sql(stmt.schema, a.table)
-    if obj is None or obj[0] != "table":
-        return
-    kind = _named_constraints(obj[2]).get(a.constraint.lower())
+    a, obj, kind = dropped
     if kind is None:
         yield f"`no such constraint: {a.constraint}`: table {obj[1]} has no constraint of that name"
     elif kind in ("unique", "pk"):
@@ -428,13 +437,10 @@ def drop_constraint_name_only(stmt):
     ALTER TABLE new_t RENAME TO t;
     ```
     """
-    a = alter_of(stmt)
-    if a is None or a.action != "drop-constraint" or stmt.target < V_CONSTRAINTS or not a.constraint:
+    dropped = _dropped_constraint(stmt)
+    if dropped is None:
         return
-    obj = table_sql(stmt.schema, a.table)
-    if obj is None or obj[0] != "table":
-        return
-    kind = _named_constraints(obj[2]).get(a.constraint.lower())
+    a, _table, kind = dropped
     if kind in ("default", "collate"):
         yield (f"constraint {a.constraint} is a {kind.upper()} clause: DROP CONSTRAINT removes "
                f"only its name and the {kind} stays; " + REBUILD)
