@@ -8,7 +8,6 @@ sqlglot and jinja2 are imported only inside the commands that need them.
 from __future__ import annotations
 
 import functools
-import json
 import sys
 
 import click
@@ -49,7 +48,117 @@ def _settings(**flags):
 
 
 def _echo_json(data) -> None:
+    import json
+
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# -- new --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("name")
+@click.option("--pattern", type=click.Choice(["table", "column", "index", "data", "drop-column"]),
+              default=None, help="Template to use [default: inferred from NAME, else data].")
+@click.option("--table", default=None, metavar="T", help="Table the migration works on.")
+@click.option("--column", "columns", multiple=True, metavar="NAME[:TYPE]",
+              help="A column (type TEXT when none is given); repeat for several.")
+@click.option("--dir", "migrations_dir", metavar="DIR", default=None,
+              help="Migrations folder [env QSCAFFOLD_MIGRATIONS; default migrations/]")
+@click.option("--database", metavar="PATH", default=None,
+              help="Read the current schema from this database (read-only) instead of "
+                   "applying the migrations to an in-memory one.")
+@click.option("--dry-run", is_flag=True, help="Print the file instead of writing it.")
+@click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None,
+              help="Oldest SQLite the migration must run on [default: target_sqlite, else this one].")
+def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, target) -> None:
+    """Write the next numbered migration NAME from a template.
+
+    NAME is made kebab-case ("Add API keys table" -> add-api-keys-table). Without --pattern it
+    is read like Rails does: add-<col>-to-<table>, create-<t>-table, add-index-on-<t>-<col>,
+    drop-<col>-from-<table>; anything else is a data migration.
+    """
+    from .scaffold import plan_migration, write_migration
+
+    settings = _settings(migrations_dir=migrations_dir, target_sqlite=target)
+    scaffold = plan_migration(settings, name, pattern=pattern, table=table, columns=columns,
+                              database=database)
+    if scaffold.inferred:
+        click.echo(f"Inferred from NAME: {'; '.join(scaffold.inferred)}", err=True)
+    if scaffold.strategy == "rebuild" and scaffold.pattern == "drop-column":
+        click.echo(f"Rebuilding {scaffold.table}: {'; '.join(scaffold.notes) or 'native DROP COLUMN is not possible'}",
+                   err=True)
+    if dry_run:
+        click.echo(scaffold.text, nl=False)
+        return
+    path = write_migration(scaffold)
+    click.echo(f"Created {_display_path(str(path))}")
+
+
+# -- lint, rules ----------------------------------------------------------------------
+
+
+def _check_target(ctx, param, value):
+    if value is None:
+        return None
+    from .lint.model import parse_version
+
+    try:
+        parse_version(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(exists=True))
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "github", "sarif"]),
+              default="text", show_default=True, help="Report format.")
+@click.option("--select", default=None, metavar="CODES",
+              help="Only these rules: comma-separated codes or prefixes (QS1,QS201).")
+@click.option("--ignore", default=None, metavar="CODES",
+              help="Never these rules: comma-separated codes or prefixes.")
+@click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, callback=_check_target,
+              help="Oldest SQLite the migrations must run on [default: target_sqlite, else this one].")
+def lint(paths, output_format: str, select, ignore, target) -> None:
+    """Check migration files (.py, .sql) or folders without running them.
+
+    With no PATH, the migrations folder is checked. Exit status: 0 when nothing (or only
+    info) is found, 1 for any error or warning, 2 for bad usage.
+    """
+    from .lint.engine import lint_paths
+    from .lint.model import Severity
+    from .lint.report import render
+
+    settings = _settings(target_sqlite=target, select=select, ignore=ignore)
+    findings = lint_paths(paths, settings=settings)
+    out, err = render(findings, output_format)
+    if out:
+        click.echo(out, nl=False)
+    if err:
+        click.echo(err, nl=False, err=True)
+    if any(f.severity is not Severity.INFO for f in findings):
+        sys.exit(1)
+
+
+@main.command("rules")
+@click.argument("code", required=False)
+def rules_command(code) -> None:
+    """List every lint rule, or explain one: qscaffold rules QS201."""
+    from .lint.registry import all_rules
+
+    rules = all_rules()
+    if code is None:
+        width = max((len(r.name) for r in rules.values()), default=10)
+        for r in rules.values():
+            click.echo(f"{r.code}  {r.name:<{width}}  {r.severity.value:<7}  {r.summary}")
+        return
+    found = rules.get(code.strip().upper())
+    if found is None:
+        raise click.BadParameter(f"unknown rule code {code!r} (see `qscaffold rules`)",
+                                 param_hint="CODE")
+    click.echo(f"{found.code} {found.name} ({found.severity.value})\n\n{found.summary}\n")
+    click.echo(found.explanation)
 
 
 # -- migrate --------------------------------------------------------------------------
@@ -254,3 +363,76 @@ def repair(runner, yes: bool, as_json: bool) -> None:
     for f in repaired:
         click.echo(f"  ✓ Recorded new checksum for v{f.version}: {f.filename}")
     click.echo(f"Repaired {len(repaired)} migration(s).")
+
+
+@migrate.command()
+@database_options
+@click.option("--fresh", is_flag=True,
+              help="Verify on an empty in-memory database instead of a copy of the database.")
+@click.option("--json", "as_json", is_flag=True, help="Print the verdicts as one JSON object.")
+def verify(runner, fresh: bool, as_json: bool) -> None:
+    """Run every migration up, down and up again on a scratch copy and check the schema.
+
+    After each step the copy must pass integrity_check and foreign_key_check, and down must
+    give back exactly the schema from before up. Migrations already applied in the copy are
+    rolled back newest first, then every migration gets its round trip right after its up.
+    The database itself is only read.
+    """
+    from .verify import FAILED, NOT_CHECKED, verify as verify_migrations
+
+    report = verify_migrations(runner, fresh=fresh)
+    if as_json:
+        _echo_json(report.to_dict())
+    else:
+        where = ("an empty in-memory database" if fresh
+                 else f"a copy of {_display_path(runner.database)} (version {report.start_version})")
+        click.echo(f"Verifying {_display_path(report.migrations_dir)} on {where}: nothing will be saved.")
+        applied = [v for v in report.verdicts if v.was_applied]
+        if applied:
+            click.echo(f"The {len(applied)} applied migration(s) are rolled back newest first, then "
+                       "every migration runs up, down, up.")
+        for problem in report.problems:
+            click.echo(f"  ✗ {problem}")
+        for v in report.verdicts:
+            sign = {FAILED: "✗", NOT_CHECKED: "-"}.get(v.status, "✓")
+            click.echo(f"  {sign} v{v.version}: {v.name} ({v.file}) {v.status}")
+            for problem in v.problems:
+                click.echo(f"      {problem}")
+        counts = {s: sum(v.status == s for v in report.verdicts) for s in ("passed", FAILED, NOT_CHECKED)}
+        click.echo(f"Passed: {counts['passed']}  Failed: {counts[FAILED]}  "
+                   f"Not checked: {counts[NOT_CHECKED]}")
+    if not report.passed:
+        failed = len(report.failed)
+        folder = _display_path(report.migrations_dir)
+        raise QscaffoldError(f"{folder}: {failed} of {len(report.verdicts)} migration(s) failed verification"
+                      if failed else f"{folder}: verification failed: {report.problems[0]}")
+
+
+@migrate.command()
+@click.argument("version", type=click.IntRange(min=0), metavar="VERSION")
+@database_options
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def stamp(runner, version: int, yes: bool, as_json: bool) -> None:
+    """Record VERSION as the current version without running any migration.
+
+    For adopting a database that already has the schema (0 means nothing applied). Files up
+    to VERSION are recorded as applied; history above it is removed. Asks unless --yes.
+    """
+    runner.plan_stamp(version)
+    before = runner.read_state()
+    removed = sorted(v for v in before.history if v > version)
+    where = _display_path(runner.database)
+    _confirm(yes, f"Record version {version} as current on {where} without running anything?",
+             f"Stamping {where} at version {version}")
+    marked = runner.stamp(version)
+    if as_json:
+        _echo_json({"database": runner.database, "previous_version": before.current_version,
+                    "current_version": version, "marked": [f.version for f in marked],
+                    "removed": removed})
+        return
+    for f in marked:
+        click.echo(f"  ✓ Marked v{f.version} as applied: {f.filename}")
+    for v in removed:
+        click.echo(f"  - Removed history of v{v}")
+    click.echo(f"Stamped version {version} (was {before.current_version}); nothing was run.")
