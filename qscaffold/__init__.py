@@ -6,10 +6,32 @@ The Python API for application start-up and scripts::
     db = initialize_database("data/app.db", "migrations")
 """
 
-from .database import Database
-from .errors import QscaffoldError
-from .runner import MigrationRunner, initialize_database
-
 __version__ = "0.1.0"
 
 __all__ = ["Database", "MigrationRunner", "QscaffoldError", "initialize_database", "__version__"]
+
+# The API is imported on first use, so that the command line (which imports this package
+# first) starts fast: `qscaffold --help` needs none of it.
+_API = {"Database": "database", "QscaffoldError": "errors", "MigrationRunner": "runner",
+        "initialize_database": "runner"}
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .database import Database
+    from .errors import QscaffoldError
+    from .runner import MigrationRunner, initialize_database
+
+
+def __getattr__(name: str):
+    module = _API.get(name)
+    if module is None:
+        raise AttributeError(f"module 'qscaffold' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f"qscaffold.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

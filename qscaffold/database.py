@@ -8,7 +8,9 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
 from .errors import MigrationFailed
-from .sql import first_keywords, split_statements
+
+# qscaffold.sql (the statement splitter and the tokenizer) is imported when a migration first
+# runs SQL: `migrate status` and the other read-only commands never need it.
 
 _TRANSACTION_WORDS = {"BEGIN", "COMMIT", "END", "ROLLBACK"}
 _savepoint_ids = itertools.count(1)
@@ -19,6 +21,8 @@ class TransactionControlError(MigrationFailed):
 
 
 def _refuse_transaction_control(sql: str) -> None:
+    from .sql import first_keywords
+
     words = first_keywords(sql, 3)
     if not words or words[0] not in _TRANSACTION_WORDS:
         return
@@ -43,6 +47,8 @@ class Database:
 
     def exec(self, sql: str) -> None:
         """Run one or many ``;``-separated statements."""
+        from .sql import split_statements
+
         execute = self.connection.execute
         for statement in split_statements(sql):
             _refuse_transaction_control(statement.text)

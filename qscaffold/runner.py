@@ -10,7 +10,6 @@ once: each migration is applied exactly once and every process ends successfully
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import sqlite3
 import time
@@ -38,8 +37,22 @@ from .errors import (
 )
 from .files import MigrationFile, discover, format_filename
 
-logger = logging.getLogger("qscaffold")
-logger.addHandler(logging.NullHandler())
+
+class _Logger:
+    """``logging.getLogger("qscaffold")``, imported on first use: ``migrate status`` and the
+    other read-only commands never log, and importing logging is a good part of their start-up."""
+
+    def __getattr__(self, name: str):
+        global logger
+        import logging
+
+        logger = logging.getLogger("qscaffold")
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+        return getattr(logger, name)
+
+
+logger = _Logger()
 
 METADATA_DDL = "CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY, value TEXT)"
 HISTORY_DDL = (
@@ -188,6 +201,7 @@ class MigrationRunner:
         self._files: list[MigrationFile] | None = None
         self._tables_ready = False
         self._adopted = False
+        self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
 
     # -- connection ------------------------------------------------------------------
 
@@ -454,7 +468,11 @@ class MigrationRunner:
             started = time.perf_counter()
             function = migration.up if direction == "up" else migration.down
             try:
-                detail = function(Database(conn))
+                self._fk_scope.start(conn)
+                try:
+                    detail = function(Database(conn))
+                finally:
+                    self._fk_scope.stop(conn)
             except QscaffoldError as exc:
                 raise MigrationFailed(
                     f"{migration.path}: {direction}() failed: {exc}; rolled back, "
@@ -470,7 +488,14 @@ class MigrationRunner:
                     f"{migration.path}: {direction}() committed or rolled back the runner's "
                     "transaction itself; its changes may be partly saved", version=migration.version
                 )
-            _check_foreign_keys(conn, migration, direction, current)
+            try:
+                _check_foreign_keys(conn, migration, direction, current,
+                                    self._fk_scope.tables_to_check(conn))
+            except sqlite3.Error as exc:  # e.g. "foreign key mismatch": a key that is no key
+                raise ForeignKeyViolation(
+                    f"{migration.path}: {direction}() left a broken foreign key: {exc}; rolled "
+                    f"back, the database stays at version {current}", version=migration.version
+                ) from None
             duration = (time.perf_counter() - started) * 1000
             if direction == "up":
                 conn.execute(
@@ -488,6 +513,7 @@ class MigrationRunner:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._adopted = False  # the adoption rows, if any, went with the rollback
+            self._fk_scope.forget()
             raise
         logger.info("%s %s in %.1f ms (waited %.1f ms for the lock)",
                     direction, migration.filename, duration, waited * 1000)
@@ -498,6 +524,8 @@ class MigrationRunner:
         """Write history rows for versions a database made by the seed system already has."""
         if current == 0:
             return
+        if conn.execute("SELECT 1 FROM migration_history WHERE version = ?", (current,)).fetchone():
+            return  # history reaches the current version: nothing below it to adopt
         recorded = {r[0] for r in conn.execute("SELECT version FROM migration_history")}
         horizon = max((v for v in recorded if v <= current), default=0)
         rows = [
@@ -562,15 +590,197 @@ class MigrationRunner:
     def _scratch_copy(self) -> Iterator["MigrationRunner"]:
         """A runner on an in-memory copy of this database (for dry runs)."""
         scratch = sqlite3.connect(":memory:", isolation_level=None)
-        if self._exists():
+        if self._conn is not None or self.in_memory:
             with self._sqlite_errors():
                 self.connection.backup(scratch)
+        elif self._exists():
+            # Read-only, so that even a crashed WAL log is not written back into the file.
+            with self._sqlite_errors():
+                source = sqlite3.connect(f"{Path(self.database).resolve().as_uri()}?mode=ro", uri=True)
+                try:
+                    source.backup(scratch)
+                finally:
+                    source.close()
         runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout)
         runner._files = self.discover()
+        runner._fk_scope = _ForeignKeyScope()  # our own connection: no caller's authorizer to keep
         try:
             yield runner
         finally:
             scratch.close()
+
+    def plan_stamp(self, version: int) -> list[MigrationFile]:
+        """The files :meth:`stamp` would record as applied (nothing is written)."""
+        files = self.discover()
+        if version < 0 or (version != 0 and version not in {f.version for f in files}):
+            latest = max((f.version for f in files), default=0)
+            raise UsageError(
+                f"{self.migrations_dir}: no migration file has version {version}; stamp a "
+                f"version that exists (1 to {latest}) or 0 for nothing applied"
+            )
+        return [f for f in files if f.version <= version]
+
+    def stamp(self, version: int) -> list[MigrationFile]:
+        """Record ``version`` as current without running any migration (adopting a database
+        that already has the schema, or resetting the version).
+
+        Files up to ``version`` without a history row get one (current checksum, duration 0);
+        history rows above ``version`` are removed; one ``BEGIN IMMEDIATE`` transaction.
+        Returns the files newly recorded as applied.
+        """
+        marked = self.plan_stamp(version)
+        conn = self.connection
+        with self._sqlite_errors():
+            if conn.in_transaction:
+                raise DatabaseError(
+                    f"{self.database}: the connection has an open transaction; commit it before stamping"
+                )
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                conn.execute(METADATA_DDL)
+                conn.execute(HISTORY_DDL)
+                recorded = {r[0] for r in conn.execute("SELECT version FROM migration_history")}
+                new = [f for f in marked if f.version not in recorded]
+                conn.execute("DELETE FROM migration_history WHERE version > ?", (version,))
+                conn.executemany(
+                    "INSERT INTO migration_history (version, name, checksum, applied_at, duration_ms) "
+                    "VALUES (?, ?, ?, ?, 0)",
+                    [(f.version, f.name if f.loaded else f.declared_name, f.checksum, _now()) for f in new],
+                )
+                _set_version(conn, version)
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                raise
+        self._tables_ready = True
+        logger.info("stamped %s at version %d (%d history rows written)", self.database, version, len(new))
+        return new
+
+
+class _ForeignKeyScope:
+    """Which tables a migration may have left with dangling references.
+
+    ``PRAGMA foreign_key_check`` over the whole database reads every child table's rows,
+    so running it after each migration makes a run quadratic in the schema and in the
+    data. A new violation can only appear in a table with foreign keys whose rows or
+    definition the migration changed, or in a child of a table whose rows, indexes or
+    definition it changed. SQLite's authorizer reports each table a statement writes
+    (trigger bodies included) when the statement is prepared, and installing it expires
+    every prepared statement, so nothing the migration runs goes unseen. Those tables and
+    their children are checked; everything is checked for the first migration of a run
+    (so a database that already had violations is refused as before), after a failure,
+    and when anything is unusual (``writable_schema``, an attached database). The
+    child-parent map is read once and kept up to date; a rename, or a schema changed by
+    another connection, reads it again. Off for connections the caller owns (their own
+    authorizer must not be replaced): those get the whole check every time.
+    """
+
+    _ROW_OR_TABLE = {sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE,
+                     sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_DROP_TABLE}  # table in arg1
+    _ON_TABLE = {sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_DROP_INDEX}  # table in arg2
+    _DEFINITION = {sqlite3.SQLITE_CREATE_TABLE, sqlite3.SQLITE_DROP_TABLE}
+
+    def __init__(self, *, enabled: bool = True) -> None:
+        self.enabled = enabled
+        self.baseline = False  # the whole database passed the check on this connection
+        self.parents: dict[str, set[str]] | None = None  # child table -> its parent tables
+        self.children: dict[str, set[str]] = {}
+        self.schema_version: int | None = None
+        self.touched: set[str] = set()
+        self.redefined: set[str] = set()
+        self.reload = False
+        self.everything = False
+        self.watching = False
+
+    def forget(self) -> None:
+        """After a rollback: check everything next time, read the map again."""
+        self.baseline = False
+        self.parents = None
+
+    def start(self, conn: sqlite3.Connection) -> None:
+        self.touched, self.redefined = set(), set()
+        self.reload = self.everything = self.watching = False
+        if not (self.enabled and self.baseline and self.parents is not None):
+            return
+        if conn.execute("PRAGMA schema_version").fetchone()[0] != self.schema_version:
+            self.parents = None  # another connection changed the schema: check everything
+            return
+        conn.set_authorizer(self._authorize)
+        self.watching = True
+
+    def stop(self, conn: sqlite3.Connection) -> None:
+        if self.watching:
+            conn.set_authorizer(None)
+            self.watching = False
+
+    def _authorize(self, action, arg1, arg2, schema, _source):
+        if action in self._ROW_OR_TABLE:
+            name = arg1
+        elif action in self._ON_TABLE:
+            name = arg2
+        elif action == sqlite3.SQLITE_ALTER_TABLE:
+            name, schema = arg2, arg1
+            self.reload = True  # a rename rewrites the children's REFERENCES
+        elif action == sqlite3.SQLITE_PRAGMA:
+            if (arg1 or "").lower() in ("writable_schema", "legacy_alter_table"):
+                self.everything = True
+            return sqlite3.SQLITE_OK
+        else:
+            return sqlite3.SQLITE_OK
+        if schema == "temp" or not name:
+            return sqlite3.SQLITE_OK
+        if schema not in (None, "main"):
+            self.everything = True
+        name = name.lower()
+        if not name.startswith("sqlite_"):
+            self.touched.add(name)
+            if action in self._DEFINITION:
+                self.redefined.add(name)
+        return sqlite3.SQLITE_OK
+
+    def tables_to_check(self, conn: sqlite3.Connection) -> list[str] | None:
+        """The tables to give ``foreign_key_check``, or ``None`` for all of them."""
+        if not self.enabled:
+            return None
+        if not self.baseline or self.parents is None or self.everything:
+            self.baseline = True
+            self._read_map(conn)
+            self.schema_version = conn.execute("PRAGMA schema_version").fetchone()[0]
+            return None
+        tables: set[str] = set()
+        if self.reload:
+            known = set(self.parents)
+            self._read_map(conn)
+            tables.update(set(self.parents) - known)  # renamed into place: not seen by name
+        else:
+            for name in self.redefined:
+                self._refresh(conn, name)
+        self.schema_version = conn.execute("PRAGMA schema_version").fetchone()[0]
+        for name in self.touched:
+            if self.parents.get(name):
+                tables.add(name)
+            tables.update(self.children.get(name, ()))
+        return sorted(tables)
+
+    def _read_map(self, conn: sqlite3.Connection) -> None:
+        self.parents, self.children = {}, {}
+        for child, parent in conn.execute(
+            "SELECT m.name, f.\"table\" FROM sqlite_master AS m, pragma_foreign_key_list(m.name, 'main') AS f "
+            "WHERE m.type = 'table'"
+        ):
+            self._link(child.lower(), parent.lower())
+
+    def _refresh(self, conn: sqlite3.Connection, name: str) -> None:
+        for parent in self.parents.pop(name, ()):
+            self.children.get(parent, set()).discard(name)
+        # Empty for a table that no longer exists.
+        for (parent,) in conn.execute("SELECT \"table\" FROM pragma_foreign_key_list(?, 'main')", (name,)):
+            self._link(name, parent.lower())
+
+    def _link(self, child: str, parent: str) -> None:
+        self.parents.setdefault(child, set()).add(parent)
+        self.children.setdefault(parent, set()).add(child)
 
 
 # -- bookkeeping queries --------------------------------------------------------------
@@ -639,8 +849,13 @@ def _previous_version(conn: sqlite3.Connection, version: int) -> int:
     return row[0] or 0
 
 
-def _check_foreign_keys(conn, migration: MigrationFile, direction: str, current: int) -> None:
-    violations = conn.execute("PRAGMA foreign_key_check").fetchall()
+def _check_foreign_keys(conn, migration: MigrationFile, direction: str, current: int,
+                        tables: list[str] | None = None) -> None:
+    if tables is None:
+        violations = conn.execute("PRAGMA foreign_key_check").fetchall()
+    else:
+        violations = [row for table in tables
+                      for row in conn.execute("SELECT * FROM pragma_foreign_key_check(?, 'main')", (table,))]
     if not violations:
         return
     shown = []
