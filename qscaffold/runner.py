@@ -200,7 +200,6 @@ class MigrationRunner:
             self.database = os.fspath(database)
         self._files: list[MigrationFile] | None = None
         self._tables_ready = False
-        self._adopted = False
         self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
 
     # -- connection ------------------------------------------------------------------
@@ -456,15 +455,12 @@ class MigrationRunner:
                         f"{migration.path}: the database moved to version {current} while "
                         f"migrating; version {migration.version} is now below it"
                     )
-                self._adopt(conn, current)
             elif current != migration.version:
                 raise RefusedError(
                     f"{migration.path}: the database is at version {current}, not "
                     f"{migration.version}; another process changed it"
                 )
-            if not self._adopted:
-                self._adopt(conn, current)
-                self._adopted = True
+            self._adopt(conn, current)
             started = time.perf_counter()
             function = migration.up if direction == "up" else migration.down
             try:
@@ -512,7 +508,6 @@ class MigrationRunner:
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
-            self._adopted = False  # the adoption rows, if any, went with the rollback
             self._fk_scope.forget()
             raise
         logger.info("%s %s in %.1f ms (waited %.1f ms for the lock)",
