@@ -547,20 +547,30 @@ class MigrationRunner:
         ]
         if not edited:
             return []
+        with self._write_transaction() as conn:
+            conn.executemany(
+                "UPDATE migration_history SET checksum = ? WHERE version = ?",
+                [(f.checksum, f.version) for f in edited],
+            )
+        return edited
+
+    @contextlib.contextmanager
+    def _write_transaction(self) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT`` on the runner's connection; ``ROLLBACK`` on any error."""
         conn = self.connection
         with self._sqlite_errors():
+            if conn.in_transaction:
+                raise DatabaseError(
+                    f"{self.database}: the connection has an open transaction; commit it first"
+                )
             conn.execute("BEGIN IMMEDIATE")
             try:
-                conn.executemany(
-                    "UPDATE migration_history SET checksum = ? WHERE version = ?",
-                    [(f.checksum, f.version) for f in edited],
-                )
+                yield conn
                 conn.execute("COMMIT")
             except BaseException:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
                 raise
-        return edited
 
     def backup(self, destination: str | os.PathLike | None = None) -> Path:
         """Copy the database with SQLite's online backup API; returns the copy's path."""
@@ -624,30 +634,18 @@ class MigrationRunner:
         Returns the files newly recorded as applied.
         """
         marked = self.plan_stamp(version)
-        conn = self.connection
-        with self._sqlite_errors():
-            if conn.in_transaction:
-                raise DatabaseError(
-                    f"{self.database}: the connection has an open transaction; commit it before stamping"
-                )
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                conn.execute(METADATA_DDL)
-                conn.execute(HISTORY_DDL)
-                recorded = {r[0] for r in conn.execute("SELECT version FROM migration_history")}
-                new = [f for f in marked if f.version not in recorded]
-                conn.execute("DELETE FROM migration_history WHERE version > ?", (version,))
-                conn.executemany(
-                    "INSERT INTO migration_history (version, name, checksum, applied_at, duration_ms) "
-                    "VALUES (?, ?, ?, ?, 0)",
-                    [(f.version, f.name if f.loaded else f.declared_name, f.checksum, _now()) for f in new],
-                )
-                _set_version(conn, version)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    conn.execute("ROLLBACK")
-                raise
+        with self._write_transaction() as conn:
+            conn.execute(METADATA_DDL)
+            conn.execute(HISTORY_DDL)
+            recorded = {r[0] for r in conn.execute("SELECT version FROM migration_history")}
+            new = [f for f in marked if f.version not in recorded]
+            conn.execute("DELETE FROM migration_history WHERE version > ?", (version,))
+            conn.executemany(
+                "INSERT INTO migration_history (version, name, checksum, applied_at, duration_ms) "
+                "VALUES (?, ?, ?, ?, 0)",
+                [(f.version, f.name if f.loaded else f.declared_name, f.checksum, _now()) for f in new],
+            )
+            _set_version(conn, version)
         self._tables_ready = True
         logger.info("stamped %s at version %d (%d history rows written)", self.database, version, len(new))
         return new
