@@ -25,6 +25,7 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,7 +43,8 @@ from .extract import (
     sql_noqa,
     sql_pieces,
 )
-from .model import FileUnit, Finding, Severity, Statement, Version, parse_version
+from .model import (FileUnit, Finding, Severity, ShadowConnection, Statement, Version,
+                    parse_version, scratch)
 from .registry import Rule, all_rules
 
 __all__ = ["lint_paths", "lint_sql", "classify", "is_sqlglot_blind_spot", "LINTABLE_SUFFIXES"]
@@ -58,6 +60,8 @@ _REPLAYED_PRAGMAS = {"LEGACY_ALTER_TABLE", "DEFER_FOREIGN_KEYS", "RECURSIVE_TRIG
 _VM_STEP_BUDGET = 2_000  # progress-handler calls (x1000 VM steps) allowed per statement
 _NO_SUCH_RE = re.compile(r"^no such (?:table|column|index|view|trigger|constraint): (.+)$")
 _WORD_RE = re.compile(r"\w+")
+_USES_RE = re.compile(r"statement uses (\d+)")
+_NEAR_RE = re.compile(r'(?:near|unrecognized token:) "(.+)"(?:: syntax error)?$', re.S)
 
 
 # -- classification ---------------------------------------------------------------------
@@ -117,35 +121,50 @@ class Shadow:
     """An in-memory database holding the schema as the migrations so far would leave it."""
 
     def __init__(self, *, known: bool = True) -> None:
-        self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False,
+                                    factory=ShadowConnection)
         self.known = known  # False once dynamic or failed DDL makes the schema a guess
         self.failed_words: set[str] = set()
-        self._steps = 0
+        self._steps = [0]  # shared with the scratch views of this shadow
+        self._scratch = False
+        self.conn.progress = self._progress
         self.conn.set_progress_handler(self._progress, 1000)
 
     def _progress(self) -> int:
-        self._steps += 1
-        return 1 if self._steps > _VM_STEP_BUDGET else 0
+        self._steps[0] += 1
+        return 1 if self._steps[0] > _VM_STEP_BUDGET else 0
 
     def close(self) -> None:
-        self.conn.close()
+        if not self._scratch:
+            self.conn.close()
+
+    @contextmanager
+    def scratch(self):
+        """A view of this shadow whose statements are undone on exit (a SAVEPOINT rolled
+        back): as if they ran on an independent copy, without copying the database."""
+        view = Shadow.__new__(Shadow)
+        view.conn = self.conn
+        view.known = self.known
+        view.failed_words = set(self.failed_words)
+        view._steps = self._steps
+        view._scratch = True
+        self._steps[0] = 0
+        with scratch(self.conn):
+            yield view
 
     def probe_with_stub(self, sql: str, table: str) -> str | None:
-        """SQLite's verdict on ``sql`` once a stub table ``table`` exists (on a copy)."""
-        fork = self.fork()
-        try:
+        """SQLite's verdict on ``sql`` once a stub table ``table`` exists (undone after)."""
+        with self.scratch() as view:
             quoted = '"' + table.replace('"', '""') + '"'
-            if fork._run(f"CREATE TABLE {quoted} (_qs_stub)") is not None:
+            if view._run(f"CREATE TABLE {quoted} (_qs_stub)") is not None:
                 return None
-            return fork.replay(sql)
-        finally:
-            fork.close()
+            return view.replay(sql)
 
     def locate_syntax_error(self, sql: str, error: str) -> int | None:
         """Offset in ``sql`` of the token SQLite's syntax error names: the first occurrence
         of it after which the statement, cut there, fails the same way (earlier ones only
         make it incomplete). Compiled with EXPLAIN only; ``None`` when it cannot tell."""
-        match = re.match(r'(?:near|unrecognized token:) "(.+)"(?:: syntax error)?$', error, re.S)
+        match = _NEAR_RE.match(error)
         if not match:
             return None
         token = match.group(1)
@@ -165,6 +184,7 @@ class Shadow:
         """An independent copy: statements replayed on it leave this shadow as it is."""
         copy = Shadow(known=self.known)
         copy.failed_words = set(self.failed_words)
+        copy.conn.case_sensitive_like = False
         self.conn.backup(copy.conn)
         return copy
 
@@ -180,6 +200,10 @@ class Shadow:
         if kind == "ddl" or kind == "pragma":
             # autocommit: one statement is atomic, a failed one leaves the schema as it was
             error = self._run(sql)
+            if kind == "pragma" and error is None:
+                words = first_keywords(sql, 2)
+                if len(words) > 1 and words[1] == "CASE_SENSITIVE_LIKE":
+                    self.conn.case_sensitive_like = _pragma_boolean(sql)
         else:
             error = self._run("EXPLAIN " + sql)
         return error
@@ -191,7 +215,14 @@ class Shadow:
             self.failed_words.update(w.lower() for w in _WORD_RE.findall(sql))
 
     def _run(self, sql: str) -> str | None:
-        self._steps = 0
+        error = self._execute(sql)
+        if self._scratch and not self.conn.in_transaction:
+            # an error that rolled back the whole transaction took the savepoint with it
+            self.conn.execute("SAVEPOINT _qs_scratch")
+        return error
+
+    def _execute(self, sql: str) -> str | None:
+        self._steps[0] = 0
         attempts: list = [(), None, _AnyParams()]
         params = attempts[0]
         for attempt in range(3):
@@ -200,7 +231,7 @@ class Shadow:
                 return None
             except sqlite3.ProgrammingError as exc:
                 text = str(exc)
-                match = re.search(r"statement uses (\d+)", text)
+                match = _USES_RE.search(text)
                 if attempt == 0 and match:
                     params = (None,) * int(match.group(1))
                     continue
@@ -221,13 +252,32 @@ class Shadow:
 
     def snapshot(self, tables: set[str] | None = None) -> dict[tuple[str, str], frozenset[str]]:
         """Objects in the schema: ``(type, name)`` → column names, listed for the tables and
-        views named in ``tables`` (all of them when ``None``), empty for the others."""
+        views named in ``tables`` (all of them when ``None``), empty for the others.
+
+        With ``tables``, only objects that statements made of those words can create, drop
+        or change are listed: those whose name (or whose table's name) consists of words in
+        ``tables``. Comparing two snapshots taken with the same words therefore shows the
+        same differences as comparing whole ones."""
         result: dict[tuple[str, str], frozenset[str]] = {}
         try:
-            rows = self.conn.execute(
-                "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-            ).fetchall()
-            for kind, name in rows:
+            if tables is None:
+                rows = self.conn.execute(
+                    "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
+                ).fetchall()
+            else:
+                # names made of one ASCII word are matched in SQL; any other name is
+                # fetched and judged below
+                words = " " + " ".join(tables) + " "
+                rows = self.conn.execute(
+                    "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
+                    "AND (instr(?1, ' ' || lower(name) || ' ') > 0 "
+                    "OR instr(?1, ' ' || lower(tbl_name) || ' ') > 0 "
+                    "OR name = '' OR tbl_name = '' "
+                    "OR name GLOB '*[^A-Za-z0-9_]*' OR tbl_name GLOB '*[^A-Za-z0-9_]*')",
+                    (words,)).fetchall()
+            for kind, name, owner in rows:
+                if tables is not None and not (_made_of(name, tables) or _made_of(owner, tables)):
+                    continue
                 columns: frozenset[str] = frozenset()
                 if kind in ("table", "view") and (tables is None or name.lower() in tables):
                     columns = frozenset(
@@ -240,11 +290,25 @@ class Shadow:
         return result
 
 
+def _made_of(name: str | None, words: set[str]) -> bool:
+    """Whether every word of ``name`` (lower-cased) is in ``words``."""
+    return all(w.lower() in words for w in _WORD_RE.findall(name or ""))
+
+
 class _AnyParams(dict):
     """Binds NULL to any named parameter, so a statement can be compiled without values."""
 
     def __missing__(self, key):
         return None
+
+
+def _pragma_boolean(sql: str) -> bool:
+    """The boolean value of ``PRAGMA x = value`` as SQLite reads it (off when unclear)."""
+    value = sql.split("=", 1)[-1].strip().rstrip(";").strip().strip("'\"[]`").strip().lower()
+    digits = re.match(r"[+-]?\d+", value)
+    if digits:
+        return int(digits.group(0)) != 0
+    return value in ("on", "yes", "true")
 
 
 def _replayed_pragma(sql: str) -> bool:
@@ -439,14 +503,11 @@ class _Linter:
         for group, key in ((other, None), (down, "after_down")):
             if not group:
                 continue
-            fork = shadow.fork()
-            try:
+            with shadow.scratch() as fork:
                 for i, piece in enumerate(group):
                     self._lint_statement(piece, fork, display, raws, _following(group, i))
                 if key and want_snapshots:
                     snapshots[key] = fork.snapshot(named)
-            finally:
-                fork.close()
         if want_snapshots:
             snapshots.setdefault("after_down", snapshots["after_up"])
         if ex.is_python:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ast
 import re
 import sqlite3
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import Enum
 from functools import cached_property
@@ -70,6 +71,75 @@ def shadow_database(ddl: str | list[str] = ()) -> sqlite3.Connection:
         for statement in split_statements(script):
             conn.execute(statement.text)
     return conn
+
+
+# Connection-level settings a fresh connection starts with switched off. A scratch run
+# (below) sees them as a fresh copy of the database would, and leaves them as they were.
+_SCRATCH_PRAGMAS = ("legacy_alter_table", "recursive_triggers", "defer_foreign_keys")
+_SCRATCH = "_qs_scratch"
+
+
+class ShadowConnection(sqlite3.Connection):
+    """A shadow database's connection. ``case_sensitive_like`` follows the pragma of that
+    name (which SQLite cannot report); ``progress`` is the installed progress handler."""
+
+    case_sensitive_like = False
+    progress = None
+
+
+@contextmanager
+def scratch(conn: sqlite3.Connection, *, progress: bool = True):
+    """Run statements on ``conn`` as if on a fresh copy of its main database, then undo them.
+
+    Everything runs inside a SAVEPOINT that is rolled back on exit (DDL is transactional
+    in SQLite). Inside, the connection looks like a new one holding only the main database:
+    the connection-level pragmas a shadow replays are off and temporary objects are gone.
+    With ``progress=False`` the progress handler is suspended too. All of it is restored
+    on exit.
+    """
+    handler = getattr(conn, "progress", None)
+    if not progress and handler is not None:
+        conn.set_progress_handler(None, 0)
+    try:
+        saved = []
+        for name in _SCRATCH_PRAGMAS:
+            row = conn.execute(f"PRAGMA {name}").fetchone()
+            saved.append((name, row[0] if row else 0))
+        like = bool(getattr(conn, "case_sensitive_like", False))
+        conn.execute(f"SAVEPOINT {_SCRATCH}")
+        try:
+            for name, value in saved:
+                if value:
+                    conn.execute(f"PRAGMA {name} = 0")
+            if like:
+                conn.execute("PRAGMA case_sensitive_like = 0")
+                conn.case_sensitive_like = False
+            temp = conn.execute(
+                "SELECT type, name FROM sqlite_temp_master WHERE type IN "
+                "('trigger', 'view', 'index', 'table') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+            ).fetchall()
+            order = {"trigger": 0, "view": 1, "index": 2, "table": 3}
+            for kind, name in sorted(temp, key=lambda row: order[row[0]]):
+                quoted = '"' + name.replace('"', '""') + '"'
+                conn.execute(f"DROP {kind.upper()} IF EXISTS temp.{quoted}")
+            yield conn
+        finally:
+            if conn.in_transaction:
+                try:
+                    conn.execute(f"ROLLBACK TO {_SCRATCH}")
+                    conn.execute(f"RELEASE {_SCRATCH}")
+                except sqlite3.Error:
+                    pass
+            for name, value in saved:
+                row = conn.execute(f"PRAGMA {name}").fetchone()
+                if (row[0] if row else 0) != value:
+                    conn.execute(f"PRAGMA {name} = {int(value)}")
+            if bool(getattr(conn, "case_sensitive_like", False)) != like:
+                conn.execute(f"PRAGMA case_sensitive_like = {int(like)}")
+                conn.case_sensitive_like = like
+    finally:
+        if not progress and handler is not None:
+            conn.set_progress_handler(handler, 1000)
 
 
 def _quiet_sqlglot() -> None:

@@ -13,7 +13,6 @@ default, for rules whose severity depends on the target version). A file rule is
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +35,8 @@ class Rule:
 
     @property
     def explanation(self) -> str:
+        import inspect  # only `qscaffold rules` shows the documentation
+
         return inspect.cleandoc(self.check.__doc__ or "")
 
     def example(self, heading: str = "## Example") -> str | None:

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from collections import Counter
 from collections.abc import Iterable
@@ -79,6 +77,8 @@ def render_json(findings: list[Finding]) -> str:
         item = f.to_dict()
         item["path"] = display_path(f.path)
         items.append(item)
+    import json  # only the JSON formats need it
+
     return json.dumps(items, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -136,6 +136,8 @@ def fingerprint(finding: Finding, uri: str, occurrence: int = 0) -> str:
     message, for file findings)."""
     basis = finding.statement or finding.message
     text = f"{finding.code}\0{uri}\0{' '.join(basis.split())}\0{occurrence}"
+    import hashlib  # only fingerprints need it
+
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -198,6 +200,8 @@ def render_sarif(findings: list[Finding], *, rules=None) -> str:
             "results": results,
         }],
     }
+    import json
+
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 
 

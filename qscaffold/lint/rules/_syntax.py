@@ -12,8 +12,10 @@ from __future__ import annotations
 import re
 import sqlite3
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ...sql import Token as Tok
+from ..model import scratch
 from ...sql import at, close_paren, depth_map, is_op, is_word, split_top, tokenize  # noqa: F401  (the rules' vocabulary)
 
 
@@ -514,20 +516,53 @@ def _definition_key(sql: str) -> tuple:
 
 
 def run_on_copy(schema: sqlite3.Connection, sql: str, *, then: tuple[str, ...] = ()) -> str | None:
-    """Run ``sql`` (then the ``then`` statements) on a throwaway copy of the shadow
-    ``schema``; SQLite's message, or ``None`` when it succeeds. The shadow itself is never
-    touched."""
-    copy = sqlite3.connect(":memory:", isolation_level=None)
-    try:
-        schema.backup(copy)
-        copy.execute(sql).fetchall()
-        for statement in then:
-            copy.execute(statement).fetchall()
-    except sqlite3.Error as exc:
-        return str(exc)
-    finally:
-        copy.close()
+    """Run ``sql`` (then the ``then`` statements) as on a throwaway copy of the shadow
+    ``schema``: inside a savepoint that is rolled back. SQLite's message, or ``None`` when
+    it succeeds. The shadow is left as it was."""
+    with scratch(schema, progress=False):
+        try:
+            schema.execute(sql).fetchall()
+            for statement in then:
+                schema.execute(statement).fetchall()
+        except sqlite3.Error as exc:
+            return str(exc)
     return None
+
+
+def run_on_table_copy(schema: sqlite3.Connection, sql: str, table: str) -> str | None:
+    """:func:`run_on_copy` for a statement that reads and changes only ``table`` and its
+    indexes (``ALTER TABLE t DROP COLUMN c``). SQLite checks every view and trigger of the
+    schema on such an ALTER, so while the schema has none, a fresh database holding just
+    the table and its indexes gives the same verdict, without the cost of the whole
+    schema. Otherwise (or when that copy cannot be built) the whole shadow is used."""
+    if schema.execute(
+        "SELECT 1 FROM sqlite_master WHERE type IN ('view', 'trigger') LIMIT 1"
+    ).fetchone() is None:
+        rows = schema.execute(
+            "SELECT type, sql FROM sqlite_master WHERE tbl_name = ? COLLATE NOCASE "
+            "AND sql IS NOT NULL", (table,)
+        ).fetchall()
+        if rows and all(kind in ("table", "index") for kind, _sql in rows) \
+                and rows[0][0] == "table" and _CREATE_PLAIN_TABLE.match(rows[0][1]):
+            copy = sqlite3.connect(":memory:", isolation_level=None)
+            try:
+                try:
+                    for _kind, text in rows:
+                        copy.execute(text)
+                except sqlite3.Error:
+                    pass  # not rebuilt faithfully: judge on the whole shadow
+                else:
+                    try:
+                        copy.execute(sql).fetchall()
+                    except sqlite3.Error as exc:
+                        return str(exc)
+                    return None
+            finally:
+                copy.close()
+    return run_on_copy(schema, sql)
+
+
+_CREATE_PLAIN_TABLE = re.compile(r"\s*CREATE\s+TABLE\b", re.I)
 
 
 def compile_alone(sql: str) -> str | None:
@@ -552,36 +587,61 @@ def table_sql(schema: sqlite3.Connection | None, name: str) -> tuple[str, str, s
     return (row[0], row[1], row[2] or "") if row else None
 
 
+_ORDINARY = "type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+# Names SQLite's ASCII-only lower() may fold differently from Python's: always fetched,
+# then judged in Python.
+_NOT_ASCII = "name GLOB '*[^ -~]*'"
+
+
 def tables(schema: sqlite3.Connection) -> list[tuple[str, str]]:
     """``(name, sql)`` of every ordinary table."""
+    return schema.execute(f"SELECT name, sql FROM sqlite_master WHERE {_ORDINARY}").fetchall()
+
+
+def tables_within(schema: sqlite3.Connection, text: str) -> list[tuple[str, str]]:
+    """``(name, sql)`` of the ordinary tables whose lower-cased name may occur in ``text``
+    (lower-cased): a superset of those whose name does, in schema order."""
     return schema.execute(
-        "SELECT name, sql FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+        f"SELECT name, sql FROM sqlite_master WHERE {_ORDINARY} "
+        f"AND (instr(?, lower(name)) > 0 OR {_NOT_ASCII})", (text,)
+    ).fetchall()
+
+
+def tables_containing(schema: sqlite3.Connection, text: str) -> list[tuple[str, str]]:
+    """``(name, sql)`` of the ordinary tables whose lower-cased name may contain ``text``
+    (lower-cased): a superset of those whose name does, in schema order."""
+    return schema.execute(
+        f"SELECT name, sql FROM sqlite_master WHERE {_ORDINARY} "
+        f"AND (instr(lower(name), ?) > 0 OR {_NOT_ASCII})", (text,)
     ).fetchall()
 
 
 def children(schema: sqlite3.Connection, parent: str) -> list[tuple[str, str, str | None]]:
     """``(child table, child column, parent column or None)`` of every foreign key that
     references ``parent`` from another table."""
-    out = []
-    for name, _sql in tables(schema):
-        if name.lower() == parent.lower():
-            continue
-        for row in schema.execute("SELECT * FROM pragma_foreign_key_list(?)", (name,)):
-            # id, seq, table, from, to, on_update, on_delete, match
-            if row[2].lower() == parent.lower():
-                out.append((name, row[3], row[4]))
-    return out
+    low = parent.lower()
+    rows = schema.execute(
+        "SELECT m.name, f.\"table\", f.\"from\", f.\"to\" FROM sqlite_master AS m, "
+        "pragma_foreign_key_list(m.name) AS f "
+        "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    ).fetchall()
+    return [(name, column, to) for name, target, column, to in rows
+            if name.lower() != low and target.lower() == low]
 
 
 _BUILD = r"(?:new|tmp|temp|rebuild|copy)"
 
 
+@lru_cache(maxsize=4096)
+def _rebuild_pattern(table: str) -> re.Pattern:
+    t = re.escape(table)
+    return re.compile(rf"_*(?:[a-z0-9]+_+)?{_BUILD}_*{t}|{t}_+{_BUILD}(?:_+[0-9a-z]+)?_*")
+
+
 def is_rebuild_name(candidate: str, table: str) -> bool:
     """Whether ``candidate`` names a table being built to replace ``table``: ``new_t``,
     ``new__t``, ``_alembic_tmp_t``, ``t_new``, ``t_new_3f2a``…"""
-    t = re.escape(table.lower())
-    return bool(re.fullmatch(rf"_*(?:[a-z0-9]+_+)?{_BUILD}_*{t}|{t}_+{_BUILD}(?:_+[0-9a-z]+)?_*",
-                             candidate.lower()))
+    return _rebuild_pattern(table.lower()).fullmatch(candidate.lower()) is not None
 
 
 def rebuild_partner(schema: sqlite3.Connection | None, table: str) -> str | None:
@@ -589,7 +649,7 @@ def rebuild_partner(schema: sqlite3.Connection | None, table: str) -> str | None
     ``_t_tmp``…), if the shadow schema has one."""
     if schema is None:
         return None
-    for name, _sql in tables(schema):
+    for name, _sql in tables_containing(schema, table.lower()):
         if is_rebuild_name(name, table):
             return name
     return None
@@ -598,17 +658,22 @@ def rebuild_partner(schema: sqlite3.Connection | None, table: str) -> str | None
 _AWAY = r"(?:old|bak|backup|orig|original|prev|previous|legacy|archive|archived|v?\d+)"
 
 
+@lru_cache(maxsize=4096)
+def _away_pattern(other: str) -> re.Pattern:
+    return re.compile(rf"_*(?:{_AWAY}_+)?{re.escape(other)}(?:_+{_AWAY})?_*")
+
+
 def renamed_from(schema: sqlite3.Connection | None, table: str) -> str | None:
     """For ``t_old`` (``old_t``, ``t_backup``, ``_t_old``…): the table ``t`` the shadow also
     has, i.e. the name this one was presumably renamed away from."""
     if schema is None:
         return None
     low = table.lower()
-    for name, _sql in tables(schema):
+    for name, _sql in tables_within(schema, low):
         other = name.lower()
         if other == low:
             continue
-        affixed = re.fullmatch(rf"_*(?:{_AWAY}_+)?{re.escape(other)}(?:_+{_AWAY})?_*", low)
+        affixed = _away_pattern(other).fullmatch(low)
         if affixed and low.strip("_") != other:
             return name
     return None

@@ -8,7 +8,7 @@ from ..model import Severity
 from ..registry import rule
 from ._syntax import (at, compile_alone, created_name, is_op, is_word, parse_create_table,
                       parse_drop, table_sql, tables, tokenize, words_at)
-from ._syntax import is_rebuild_name
+from ._syntax import is_rebuild_name, tables_within
 from .alter import alter_of
 
 # Words SQLite's parser refuses as an unquoted column name (probed on the engine).
@@ -48,7 +48,7 @@ def _inherited_key(stmt, table) -> bool:
         return False
     mine = sorted((c.name.lower(), c.type.upper(), c.has("notnull")) for c, _ in _pk_columns(table))
     low = table.name.lower()
-    for name, _sql in tables(stmt.schema):
+    for name, _sql in tables_within(stmt.schema, low):
         other = name.lower()
         if other != low and not is_rebuild_name(low, other):
             continue
@@ -86,7 +86,8 @@ def _rebuilds_existing(stmt, name: str) -> bool:
     """Whether ``name`` is a rebuild's new table for a table the schema has (``new_x``)."""
     if stmt.schema is None:
         return False
-    return any(is_rebuild_name(name, other) for other, _sql in tables(stmt.schema))
+    return any(is_rebuild_name(name, other)
+               for other, _sql in tables_within(stmt.schema, name.lower()))
 
 
 @rule("QS601", "double-quoted-string", Severity.WARNING,
