@@ -110,11 +110,13 @@ _OPS = ("->>", "->", "||", "<=", ">=", "==", "!=", "<>", "<<", ">>")
 
 @lru_cache(maxsize=None)
 def _patterns() -> tuple[re.Pattern, re.Pattern, re.Pattern]:
-    """Numbers, words and parameters; compiled on first use (the word class takes
-    milliseconds, and running migrations never tokenizes)."""
+    """Numbers, words and parameters; compiled on first use (running migrations never
+    tokenizes)."""
     return (
         re.compile(r"0[xX][0-9a-fA-F_]+|(?:\d[\d_]*(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"),
-        re.compile(r"[A-Za-z_\u0080-\uffff][A-Za-z0-9_$\u0080-\uffff]*"),
+        # A letter, "_" or any non-ASCII character, then those, digits or "$": written as
+        # negated ASCII classes, which compile in a fraction of the time of a \u0080- range.
+        re.compile(r"[^\x00-\x40\x5b-\x5e\x60\x7b-\x7f][^\x00-\x23\x25-\x2f\x3a-\x40\x5b-\x5e\x60\x7b-\x7f]*"),
         re.compile(r"[?:@$][A-Za-z0-9_]*"),
     )
 
