@@ -36,11 +36,9 @@ def test_quick_run_prints_the_table_and_writes_every_measurement(tmp_path):
     names = _measurement_names()
     assert [m["name"] for m in data["measurements"]] == names
     for m in data["measurements"]:
-        assert m["status"] in ("ok", "skipped", "error"), m
+        # "error" means a qscaffold command failed inside the benchmark: that is a bug here.
+        assert m["status"] in ("ok", "skipped"), m
         assert f"== {m['name']}:" in proc.stdout
-        if m["status"] == "error":  # a qscaffold command failed: shown, and the run goes on
-            assert m["note"] and f"ERROR: {m['note'].splitlines()[0]}" in proc.stdout
-            continue
         assert m["targets"], m["name"]
         for target in m["targets"]:
             assert target["skipped"] or target["met"] is not None or target["kind"] == "info", target
