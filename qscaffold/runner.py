@@ -516,7 +516,7 @@ class MigrationRunner:
                                direction, duration, detail=detail)
 
     def _adopt(self, conn: sqlite3.Connection, current: int) -> None:
-        """Write history rows for versions a database made by the seed system already has."""
+        """Write history rows for versions a database made by the Node.js system already has."""
         if current == 0:
             return
         if conn.execute("SELECT 1 FROM migration_history WHERE version = ?", (current,)).fetchone():
@@ -824,7 +824,7 @@ def _is_applied(conn: sqlite3.Connection, version: int, current: int) -> bool:
     row = conn.execute("SELECT 1 FROM migration_history WHERE version = ?", (version,)).fetchone()
     if row is not None:
         return True
-    # No history row at or below the version: kept by the seed system before history existed.
+    # No history row at or below the version: kept by the Node.js system before history existed.
     newer = conn.execute(
         "SELECT 1 FROM migration_history WHERE version > ? AND version <= ?", (version, current)
     ).fetchone()
