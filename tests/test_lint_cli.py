@@ -189,3 +189,26 @@ def test_help_status_and_rules_import_neither_sqlglot_nor_jinja2(args, project):
 
 def test_lint_does_import_sqlglot_when_it_parses(project):
     assert "sqlglot" in _modules_after(["lint"], project)
+
+
+def test_ignoring_qs002_never_loads_sqlglot(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    migration = Path(__file__).resolve().parent.parent / "migrations" / "003-add-api-keys-table.py"
+    probe = (
+        "import sys\n"
+        "from qscaffold.cli import main\n"
+        "try:\n"
+        "    main(sys.argv[1:], prog_name='qscaffold')\n"
+        "except SystemExit as exc:\n"
+        "    code = exc.code\n"
+        "print('SQLGLOT=' + str('sqlglot' in sys.modules), 'CODE=' + str(code), file=sys.stderr)\n"
+    )
+    quiet = subprocess.run([sys.executable, "-c", probe, "lint", "--ignore", "QS002", str(migration)],
+                           capture_output=True, text=True, cwd=tmp_path)
+    assert "SQLGLOT=False CODE=0" in quiet.stderr, quiet.stderr
+    default = subprocess.run([sys.executable, "-c", probe, "lint", str(migration)],
+                             capture_output=True, text=True, cwd=tmp_path)
+    assert "SQLGLOT=True CODE=0" in default.stderr, default.stderr

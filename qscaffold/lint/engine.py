@@ -582,8 +582,9 @@ class _Linter:
                                    tuple(anchors) + (line,)))
         reported_error = specific_error or verdict is not None
         if error is None or not _is_syntax_error(error):
-            if kind != "file" and not reported_error and not is_sqlglot_blind_spot(piece.text) \
-                    and stmt.tree is None:
+            # Parsing is what loads sqlglot: skip it when QS002 is not wanted (--ignore QS002).
+            if kind != "file" and not reported_error and self.options.selected("QS002") \
+                    and not is_sqlglot_blind_spot(piece.text) and stmt.tree is None:
                 reason = stmt.parse_error or "sqlglot could not parse it"
                 local.append(self._raw(display, piece.line, piece.column, "QS002", stmt,
                                        f"statement not analyzed ({reason}); only SQLite's own "
