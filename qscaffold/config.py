@@ -19,6 +19,8 @@ MEMORY = ":memory:"
 ENV_DATABASE = "QSCAFFOLD_DATABASE"
 ENV_MIGRATIONS = "QSCAFFOLD_MIGRATIONS"
 
+Version = tuple[int, int, int]
+
 _PATH_KEYS = ("database", "migrations_dir", "templates_dir")
 _KNOWN_KEYS = frozenset(_PATH_KEYS + ("target_sqlite", "select", "ignore", "busy_timeout"))
 
@@ -149,3 +151,22 @@ def load_settings(
         pyproject=pyproject,
         sources=sources,
     )
+
+
+def parse_version(text: str | Version | None) -> Version:
+    """``"3.35"`` → ``(3, 35, 0)``; ``None`` → the running sqlite3 library's version.
+
+    The one parser of ``target_sqlite`` / ``--target-sqlite`` for the linter and the scaffolder.
+    """
+    import re
+    import sqlite3
+
+    if text is None:
+        return tuple(sqlite3.sqlite_version_info)  # type: ignore[return-value]
+    if isinstance(text, tuple):
+        return (tuple(text) + (0, 0, 0))[:3]  # type: ignore[return-value]
+    match = re.fullmatch(r"\s*(\d+)\.(\d+)(?:\.(\d+))?\s*", str(text))
+    if not match:
+        raise ValueError(f"{text!r} is not a SQLite version (X.Y or X.Y.Z)")
+    major, minor, patch = match.groups()
+    return int(major), int(minor), int(patch or 0)

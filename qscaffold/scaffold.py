@@ -19,6 +19,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import schema as sch
+from .config import parse_version
 from .errors import QscaffoldError, UsageError
 from .files import format_filename, parse_filename
 
@@ -219,13 +220,10 @@ def parse_column(text: str) -> ColumnSpec:
 
 def parse_target(text: str | None) -> sch.Version:
     """``"3.34"`` → ``(3, 34, 0)``; ``None`` → the running sqlite3 library's version."""
-    if text is None:
-        return tuple(sqlite3.sqlite_version_info)  # type: ignore[return-value]
-    match = re.fullmatch(r"\s*(\d+)\.(\d+)(?:\.(\d+))?\s*", str(text))
-    if not match:
-        raise UsageError(f"--target-sqlite {text!r}: not a SQLite version (X.Y or X.Y.Z)")
-    major, minor, patch = match.groups()
-    return int(major), int(minor), int(patch or 0)
+    try:
+        return parse_version(text)
+    except ValueError:
+        raise UsageError(f"--target-sqlite {text!r}: not a SQLite version (X.Y or X.Y.Z)") from None
 
 
 def open_schema(migrations_dir: Path, database: str | os.PathLike | None) -> sqlite3.Connection:

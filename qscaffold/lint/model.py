@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..sql import first_keywords, split_statements
 
-Version = tuple[int, int, int]
+from ..config import Version, parse_version  # noqa: F401 - re-exported for rules and the CLI
 
 
 class Severity(str, Enum):
@@ -44,19 +44,6 @@ class Finding:
     def to_dict(self) -> dict:
         return {"path": self.path, "line": self.line, "column": self.column, "code": self.code,
                 "severity": self.severity.value, "message": self.message}
-
-
-def parse_version(text: str | Version | None) -> Version:
-    """``"3.35"`` → ``(3, 35, 0)``; ``None`` → the running sqlite3 library's version."""
-    if text is None:
-        return tuple(sqlite3.sqlite_version_info)  # type: ignore[return-value]
-    if isinstance(text, tuple):
-        return (tuple(text) + (0, 0, 0))[:3]  # type: ignore[return-value]
-    match = re.fullmatch(r"\s*(\d+)\.(\d+)(?:\.(\d+))?\s*", str(text))
-    if not match:
-        raise ValueError(f"{text!r} is not a SQLite version (X.Y or X.Y.Z)")
-    major, minor, patch = match.groups()
-    return int(major), int(minor), int(patch or 0)
 
 
 def format_version(version: Version) -> str:
