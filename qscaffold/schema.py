@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from .config import Version
 from .errors import UsageError
 from .sql import Token, at, close_paren, depth_map, is_op, is_word, split_top, tokenize
+
 NATIVE_DROP_COLUMN: Version = (3, 35, 0)
 
 # SQLite's keywords (sqlite.org/lang_keywords.html): an identifier spelled like one is quoted.
