@@ -116,10 +116,6 @@ class MigrationFile:
         return match["name"] if match else title_from_slug(self.slug)
 
     @property
-    def loaded(self) -> bool:
-        return self._module is not None
-
-    @property
     def module(self) -> ModuleType:
         if self._module is None:
             self._module = load_module(self)

@@ -524,7 +524,7 @@ class MigrationRunner:
         recorded = {r[0] for r in conn.execute("SELECT version FROM migration_history")}
         horizon = max((v for v in recorded if v <= current), default=0)
         rows = [
-            (f.version, f.name if f.loaded else f.declared_name, f.checksum, _now(), 0)
+            (f.version, f.declared_name, f.checksum, _now(), 0)
             for f in self.discover()
             if horizon < f.version <= current and f.version not in recorded
         ]
@@ -643,7 +643,7 @@ class MigrationRunner:
             conn.executemany(
                 "INSERT INTO migration_history (version, name, checksum, applied_at, duration_ms) "
                 "VALUES (?, ?, ?, ?, 0)",
-                [(f.version, f.name if f.loaded else f.declared_name, f.checksum, _now()) for f in new],
+                [(f.version, f.declared_name, f.checksum, _now()) for f in new],
             )
             _set_version(conn, version)
         self._tables_ready = True
@@ -875,11 +875,10 @@ def _build_status(database: str, folder: Path, files: list[MigrationFile], state
     file_versions = {f.version for f in files}
     for f in files:
         row = history.get(f.version)
-        entry = MigrationStatus(f.version, row.name if row else f.declared_name, f.filename, "pending")
+        entry = MigrationStatus(f.version, f.declared_name, f.filename, "pending")
         if row is not None:
             entry.state = "applied"
             entry.applied_at, entry.duration_ms = row.applied_at, row.duration_ms
-            entry.name = f.declared_name
             if f.checksum != row.checksum:
                 entry.modified = True
                 problems.append(ChecksumMismatch(
