@@ -7,7 +7,7 @@ that file; paths from flags and the environment are relative to the current fold
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
@@ -37,7 +37,6 @@ class Settings:
     ignore: tuple[str, ...] = ()
     busy_timeout: float = 30.0
     pyproject: Path | None = None
-    sources: dict = field(default_factory=dict, compare=False)
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -114,19 +113,14 @@ def load_settings(
     pyproject = find_pyproject(cwd)
     table = read_tool_table(pyproject) if pyproject else {}
     project_dir = pyproject.parent if pyproject else cwd
-    sources: dict[str, str] = {}
 
     def pick(key: str, flag, env_name: str | None, default):
         if flag is not None:
-            sources[key] = "flag"
             return flag, cwd
         if env_name and environ.get(env_name):
-            sources[key] = env_name
             return environ[env_name], cwd
         if key in table:
-            sources[key] = str(pyproject)
             return table[key], project_dir
-        sources[key] = "default"
         return default, cwd
 
     db_value, db_base = pick("database", database, ENV_DATABASE, DEFAULT_DATABASE)
@@ -149,7 +143,6 @@ def load_settings(
         ignore=_codes(ignore_value, origin, "ignore"),
         busy_timeout=float(timeout),
         pyproject=pyproject,
-        sources=sources,
     )
 
 

@@ -187,14 +187,6 @@ class Shadow:
             start = index + 1
         return None
 
-    def fork(self) -> "Shadow":
-        """An independent copy: statements replayed on it leave this shadow as it is."""
-        copy = Shadow(known=self.known)
-        copy.failed_words = set(self.failed_words)
-        copy.conn.case_sensitive_like = False
-        self.conn.backup(copy.conn)
-        return copy
-
     def replay(self, sql: str, kind: str | None = None) -> str | None:
         """Apply (DDL, a few pragmas) or compile (everything else) one statement.
 
