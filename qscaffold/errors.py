@@ -71,9 +71,12 @@ class ConsentRequired(RefusedError):
 class MigrationFailed(QscaffoldError):
     """A migration raised, or broke foreign keys; its transaction was rolled back."""
 
-    def __init__(self, message: str, *, version: int | None = None) -> None:
+    def __init__(self, message: str, *, version: int | None = None, reason: str | None = None) -> None:
         super().__init__(message)
         self.version = version
+        # What went wrong, without the file and the outcome, to follow a subject such as
+        # "down": "fails: ValueError: …", "breaks foreign keys: …".
+        self.reason = reason or message
 
 
 class ForeignKeyViolation(MigrationFailed):

@@ -469,28 +469,26 @@ class MigrationRunner:
                     detail = function(Database(conn))
                 finally:
                     self._fk_scope.stop(conn)
-            except QscaffoldError as exc:
-                raise MigrationFailed(
-                    f"{migration.path}: {direction}() failed: {exc}; rolled back, "
-                    f"the database stays at version {current}", version=migration.version
-                ) from exc
             except Exception as exc:
+                cause = str(exc) if isinstance(exc, QscaffoldError) else _one_line(exc)
                 raise MigrationFailed(
-                    f"{migration.path}: {direction}() failed: {_one_line(exc)}; rolled back, "
-                    f"the database stays at version {current}", version=migration.version
+                    f"{migration.path}: {direction}() failed: {cause}; rolled back, "
+                    f"the database stays at version {current}", version=migration.version,
+                    reason=f"fails: {cause}",
                 ) from exc
             if not conn.in_transaction:
-                raise MigrationFailed(
-                    f"{migration.path}: {direction}() committed or rolled back the runner's "
-                    "transaction itself; its changes may be partly saved", version=migration.version
-                )
+                cause = (f"{direction}() committed or rolled back the runner's transaction itself; "
+                         "its changes may be partly saved")
+                raise MigrationFailed(f"{migration.path}: {cause}", version=migration.version,
+                                      reason=f"fails: {cause}")
             try:
                 _check_foreign_keys(conn, migration, direction, current,
                                     self._fk_scope.tables_to_check(conn))
             except sqlite3.Error as exc:  # e.g. "foreign key mismatch": a key that is no key
                 raise ForeignKeyViolation(
                     f"{migration.path}: {direction}() left a broken foreign key: {exc}; rolled "
-                    f"back, the database stays at version {current}", version=migration.version
+                    f"back, the database stays at version {current}", version=migration.version,
+                    reason=f"breaks a foreign key: {exc}",
                 ) from None
             duration = (time.perf_counter() - started) * 1000
             if direction == "up":
@@ -856,10 +854,11 @@ def _check_foreign_keys(conn, migration: MigrationFile, direction: str, current:
         where = f"rowid {rowid}" if rowid is not None else "a row"
         shown.append(f"{table} {where} references a missing row in {parent}")
     more = f" and {len(violations) - 3} more" if len(violations) > 3 else ""
+    listed = f"{'; '.join(shown)}{more}"
     raise ForeignKeyViolation(
-        f"{migration.path}: {direction}() broke foreign keys: {'; '.join(shown)}{more}; "
+        f"{migration.path}: {direction}() broke foreign keys: {listed}; "
         f"rolled back, the database stays at version {current}",
-        version=migration.version,
+        version=migration.version, reason=f"breaks foreign keys: {listed}",
     )
 
 

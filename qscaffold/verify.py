@@ -691,8 +691,6 @@ def _checked_step(scratch: "MigrationRunner", migration: "MigrationFile", verdic
     return True
 
 
-_PATH_PREFIX = re.compile(r"^.*?\.py: ")
-_ROLLED_BACK = re.compile(r"; rolled back, the database stays at version \d+$")
 
 
 def _step(scratch: "MigrationRunner", migration: "MigrationFile", direction: str,
@@ -702,13 +700,8 @@ def _step(scratch: "MigrationRunner", migration: "MigrationFile", direction: str
     try:
         scratch._apply(migration, direction)
     except MigrationFailed as exc:
-        cause = _ROLLED_BACK.sub("", _PATH_PREFIX.sub("", str(exc), count=1))
-        cause = re.sub(rf"^{direction}\(\) broke foreign keys: ", f"{label} breaks foreign keys: ", cause)
-        cause = re.sub(rf"^{direction}\(\) left a broken foreign key: ", f"{label} breaks a foreign key: ",
-                       cause)
-        cause = re.sub(rf"^{direction}\(\) failed: ", f"{label} fails: ", cause)
-        return cause if cause.startswith(label) else f"{label} fails: {cause}"
-    except DatabaseError as exc:  # e.g. "foreign key mismatch" from the runner's foreign_key_check
+        return f"{label} {exc.reason}"
+    except DatabaseError as exc:  # the engine outside the migration, e.g. a lock
         cause = str(exc)
         prefix = f"{scratch.database}: "
         return f"{label} fails: {cause[len(prefix):] if cause.startswith(prefix) else cause}"
