@@ -590,16 +590,20 @@ class MigrationRunner:
         return destination
 
     @contextlib.contextmanager
-    def _scratch_copy(self) -> Iterator["MigrationRunner"]:
-        """A runner on an in-memory copy of this database (for dry runs)."""
+    def _scratch_copy(self, *, empty: bool = False) -> Iterator["MigrationRunner"]:
+        """A runner on an in-memory copy of this database (for dry runs and verify), or on
+        an empty in-memory database; this database is only read."""
         scratch = sqlite3.connect(":memory:", isolation_level=None)
-        if self._conn is not None or self.in_memory:
+        if empty:
+            pass
+        elif self._conn is not None or self.in_memory:
             with self._sqlite_errors():
                 self.connection.backup(scratch)
         elif self._exists():
             # Read-only, so that even a crashed WAL log is not written back into the file.
             with self._sqlite_errors():
-                source = sqlite3.connect(f"{Path(self.database).resolve().as_uri()}?mode=ro", uri=True)
+                source = sqlite3.connect(f"{Path(self.database).resolve().as_uri()}?mode=ro", uri=True,
+                                         timeout=self.busy_timeout)
                 try:
                     source.backup(scratch)
                 finally:

@@ -29,13 +29,9 @@ tokens of the CREATE TABLE statement, so formatting, quoting and case never coun
 
 from __future__ import annotations
 
-import contextlib
 import re
 import sqlite3
-import urllib.parse
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import DatabaseError, MigrationFailed
@@ -538,48 +534,8 @@ def verify(runner: "MigrationRunner", *, fresh: bool = False) -> VerifyReport:
     load, …) before anything runs; failures of the migrations themselves are in the report.
     """
     runner.load_migrations()
-    with _scratch(runner, fresh=fresh) as scratch:
+    with runner._scratch_copy(empty=fresh) as scratch:
         return _verify_on(scratch, runner, fresh=fresh)
-
-
-@contextlib.contextmanager
-def _scratch(runner: "MigrationRunner", *, fresh: bool) -> Iterator["MigrationRunner"]:
-    """A runner on an in-memory database: empty, or a copy of ``runner``'s database."""
-    from .runner import MigrationRunner
-
-    given_connection = runner._conn is not None and not runner._owns_connection
-    if not fresh and (given_connection or runner.in_memory or runner.database.startswith("file:")):
-        with runner._scratch_copy() as scratch:
-            yield scratch
-        return
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    try:
-        if not fresh:
-            _copy_read_only(runner, conn)
-        scratch = MigrationRunner(conn, runner.migrations_dir, busy_timeout=runner.busy_timeout)
-        scratch._files = runner.discover()
-        yield scratch
-    finally:
-        conn.close()
-
-
-def _copy_read_only(runner: "MigrationRunner", target: sqlite3.Connection) -> None:
-    """Copy the runner's database file into ``target`` through a read-only connection.
-
-    A read-write connection would, on closing, checkpoint a write-ahead log left behind by
-    a crashed process into the file; a read-only one leaves the file's bytes as they are.
-    A file that does not exist copies as an empty database (and is not created).
-    """
-    path = Path(runner.database)
-    if not path.exists():
-        return
-    uri = "file:" + urllib.parse.quote(str(path.resolve())) + "?mode=ro"
-    with runner._sqlite_errors():
-        source = sqlite3.connect(uri, uri=True, timeout=runner.busy_timeout)
-        try:
-            source.backup(target)
-        finally:
-            source.close()
 
 
 def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: bool) -> VerifyReport:
