@@ -9,7 +9,8 @@ Pipeline (one pass per migrations folder):
 4. **Rules**: each statement rule gets a :class:`~qscaffold.lint.model.Statement` whose sqlglot
    tree is parsed lazily, once; file rules get a :class:`~qscaffold.lint.model.FileUnit`.
 5. **Shadow schema and engine oracle**: the ``up`` SQL of earlier migrations of the folder
-   and the earlier statements of the file are replayed into an in-memory database. DDL runs
+   and the earlier statements of the file are replayed into an in-memory database holding
+   the objects the file can meet (:mod:`qscaffold.lint.shadow`). DDL runs
    for real inside a SAVEPOINT, everything else is only compiled (``EXPLAIN``), nothing that
    touches files (ATTACH, DETACH, VACUUM) runs at all. What SQLite says about a statement is
    reported as QS001 (syntax) or QS010 (any other rejection), unless a more specific error
@@ -25,7 +26,6 @@ import os
 import re
 import sqlite3
 from collections.abc import Iterable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,59 +43,25 @@ from .extract import (
     sql_noqa,
     sql_pieces,
 )
-from .model import (FileUnit, Finding, Severity, ShadowConnection, Statement, Version,
-                    parse_version, scratch)
+from .model import FileUnit, Finding, Severity, Statement, Version, parse_version
 from .registry import Rule, all_rules
+from .shadow import Shadow, _made_of, classify  # noqa: F401 - _made_of for the tests
 
 __all__ = ["lint_paths", "lint_sql", "classify", "is_sqlglot_blind_spot", "LINTABLE_SUFFIXES"]
 
 LINTABLE_SUFFIXES = (".py", ".sql")
 ENGINE_CODES = ("QS001", "QS002", "QS003", "QS004", "QS005", "QS009", "QS010")
-_TRANSACTION = {"BEGIN", "COMMIT", "END", "ROLLBACK"}
-_SAVEPOINT = {"SAVEPOINT", "RELEASE"}
-_FILE_TOUCHING = {"ATTACH", "DETACH", "VACUUM"}
-_DDL = {"CREATE", "DROP", "ALTER"}
-_REPLAYED_PRAGMAS = {"LEGACY_ALTER_TABLE", "DEFER_FOREIGN_KEYS", "RECURSIVE_TRIGGERS",
-                     "CASE_SENSITIVE_LIKE"}
-# Judge a DROP COLUMN that ends a rolled-back section on a copy of its table (see
-# Shadow.replay_last_in_scratch); switched off only to compare against the whole shadow.
-_FAST_DROP_COLUMN = True
-_VM_STEP_BUDGET = 2_000  # progress-handler calls (x1000 VM steps) allowed per statement
 _NO_SUCH_RE = re.compile(r"^no such (?:table|column|index|view|trigger|constraint): (.+)$")
 _WORD_RE = re.compile(r"\w+")
-_USES_RE = re.compile(r"statement uses (\d+)")
-_SNAPSHOT_WORDS_MAX = 400  # bound parameters per IN list of a snapshot query
-_CREATE_PLAIN_TABLE = re.compile(r"\s*CREATE\s+TABLE\b", re.I)
-_NEAR_RE = re.compile(r'(?:near|unrecognized token:) "(.+)"(?:: syntax error)?$', re.S)
+_RENAME_OR_DROP_RE = re.compile(r"\b(?:RENAME|DROP)\b", re.I)
+# the name a statement creates or renames to (the schema-qualified name's last part)
+_CREATED_RE = re.compile(
+    r"(?:\bRENAME\s+TO|\bCREATE\s+(?:TEMP\w*\s+|UNIQUE\s+|VIRTUAL\s+)?"
+    r"(?:TABLE|VIEW|INDEX|TRIGGER)(?:\s+IF\s+NOT\s+EXISTS)?)"
+    r"\s+(?:(?:\w+|\"[^\"]*\")\s*\.\s*)?(\w+|\"[^\"]*\"|`[^`]*`|\[[^\]]*\])", re.I)
 
 
 # -- classification ---------------------------------------------------------------------
-
-
-def classify(sql: str) -> str:
-    """The statement's kind from its leading keywords, before any parser sees it.
-
-    One of ``transaction`` (BEGIN/COMMIT/END/ROLLBACK), ``savepoint`` (SAVEPOINT/RELEASE/
-    ROLLBACK TO), ``file`` (ATTACH/DETACH/VACUUM), ``pragma``, ``ddl`` (CREATE/DROP/ALTER),
-    ``other`` (queries and DML).
-    """
-    words = first_keywords(sql, 2)
-    if not words:
-        return "other"
-    head = words[0]
-    if head == "ROLLBACK" and len(words) > 1 and words[1] == "TO":
-        return "savepoint"
-    if head in _TRANSACTION:
-        return "transaction"
-    if head in _SAVEPOINT:
-        return "savepoint"
-    if head in _FILE_TOUCHING:
-        return "file"
-    if head == "PRAGMA":
-        return "pragma"
-    if head in _DDL:
-        return "ddl"
-    return "other"
 
 
 _BLIND_RE = [
@@ -117,282 +83,6 @@ def is_sqlglot_blind_spot(sql: str) -> bool:
     SAVEPOINT/RELEASE/END, REPLACE INTO …). The classifier understands these, so a sqlglot
     fallback on them is not worth a QS002."""
     return any(pattern.search(sql) for pattern in _BLIND_RE)
-
-
-# -- shadow schema ----------------------------------------------------------------------
-
-
-class Shadow:
-    """An in-memory database holding the schema as the migrations so far would leave it."""
-
-    def __init__(self, *, known: bool = True) -> None:
-        self.conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False,
-                                    factory=ShadowConnection)
-        self.known = known  # False once dynamic or failed DDL makes the schema a guess
-        self.failed_words: set[str] = set()
-        self._steps = [0]  # shared with the scratch views of this shadow
-        self._scratch = False
-        self._dropped: dict[tuple[str, str], frozenset[str]] = {}  # see replay_last_in_scratch
-        self.conn.progress = self._progress
-        self.conn.set_progress_handler(self._progress, 1000)
-
-    def _progress(self) -> int:
-        self._steps[0] += 1
-        return 1 if self._steps[0] > _VM_STEP_BUDGET else 0
-
-    def close(self) -> None:
-        if not self._scratch:
-            self.conn.close()
-
-    @contextmanager
-    def scratch(self):
-        """A view of this shadow whose statements are undone on exit (a SAVEPOINT rolled
-        back): as if they ran on an independent copy, without copying the database."""
-        view = Shadow.__new__(Shadow)
-        view.conn = self.conn
-        view.known = self.known
-        view.failed_words = set(self.failed_words)
-        view._steps = self._steps
-        view._scratch = True
-        view._dropped = {}
-        self._steps[0] = 0
-        with scratch(self.conn):
-            yield view
-
-    def probe_with_stub(self, sql: str, table: str) -> str | None:
-        """SQLite's verdict on ``sql`` once a stub table ``table`` exists (undone after)."""
-        with self.scratch() as view:
-            quoted = '"' + table.replace('"', '""') + '"'
-            if view._run(f"CREATE TABLE {quoted} (_qs_stub)") is not None:
-                return None
-            return view.replay(sql)
-
-    def locate_syntax_error(self, sql: str, error: str) -> int | None:
-        """Offset in ``sql`` of the token SQLite's syntax error names: the first occurrence
-        of it after which the statement, cut there, fails the same way (earlier ones only
-        make it incomplete). Compiled with EXPLAIN only; ``None`` when it cannot tell."""
-        match = _NEAR_RE.match(error)
-        if not match:
-            return None
-        token = match.group(1)
-        start = 0
-        for _ in range(64):
-            index = sql.find(token, start)
-            if index < 0:
-                return None
-            if error.startswith("unrecognized token"):
-                return index
-            if self._run("EXPLAIN " + sql[: index + len(token)]) == error:
-                return index
-            start = index + 1
-        return None
-
-    def replay(self, sql: str, kind: str | None = None) -> str | None:
-        """Apply (DDL, a few pragmas) or compile (everything else) one statement.
-
-        Returns SQLite's error message, or ``None`` when it accepts the statement. A failed
-        statement leaves the schema as it was.
-        """
-        kind = kind or classify(sql)
-        if kind == "file" or (kind == "pragma" and not _replayed_pragma(sql)):
-            return None  # some pragmas act while being compiled: only a harmless few run
-        if kind == "ddl" or kind == "pragma":
-            # autocommit: one statement is atomic, a failed one leaves the schema as it was
-            error = self._run(sql)
-            if kind == "pragma" and error is None:
-                words = first_keywords(sql, 2)
-                if len(words) > 1 and words[1] == "CASE_SENSITIVE_LIKE":
-                    self.conn.case_sensitive_like = _pragma_boolean(sql)
-        else:
-            error = self._run("EXPLAIN " + sql)
-        return error
-
-    def note_failure(self, sql: str) -> None:
-        """Remember the words of a failed DDL statement: later "no such …" errors about
-        them follow from this failure and are not reported again."""
-        if classify(sql) == "ddl":
-            self.failed_words.update(w.lower() for w in _WORD_RE.findall(sql))
-
-    def _run(self, sql: str) -> str | None:
-        error = self._execute(sql)
-        if self._scratch and not self.conn.in_transaction:
-            # an error that rolled back the whole transaction took the savepoint with it
-            self.conn.execute("SAVEPOINT _qs_scratch")
-        return error
-
-    def _execute(self, sql: str) -> str | None:
-        self._steps[0] = 0
-        attempts: list = [(), None, _AnyParams()]
-        params = attempts[0]
-        for attempt in range(3):
-            try:
-                self.conn.execute(sql, params).fetchall()
-                return None
-            except sqlite3.ProgrammingError as exc:
-                text = str(exc)
-                match = _USES_RE.search(text)
-                if attempt == 0 and match:
-                    params = (None,) * int(match.group(1))
-                    continue
-                if "binding" in text or "supplied" in text:
-                    params = _AnyParams()
-                    continue
-                return None  # a driver complaint, not SQLite's verdict
-            except sqlite3.Warning:
-                return None
-            except sqlite3.Error as exc:
-                message = str(exc)
-                if message == "interrupted":
-                    return None
-                return message
-            except (ValueError, OverflowError, MemoryError):
-                return None
-        return None
-
-    def snapshot(self, tables: set[str] | None = None) -> dict[tuple[str, str], frozenset[str]]:
-        """Objects in the schema: ``(type, name)`` → column names, listed for the tables and
-        views named in ``tables`` (all of them when ``None``), empty for the others.
-
-        With ``tables``, only objects that statements made of those words can create, drop
-        or change are listed: those whose name (or whose table's name) consists of words in
-        ``tables``. Comparing two snapshots taken with the same words therefore shows the
-        same differences as comparing whole ones."""
-        result: dict[tuple[str, str], frozenset[str]] = {}
-        try:
-            if tables is None:
-                rows = self.conn.execute(
-                    "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-                ).fetchall()
-            else:
-                # names made of one ASCII word are matched in SQL (NOCASE folds ASCII
-                # like lower(); the words are lower-cased already); any other name is
-                # fetched and judged below
-                words = sorted(tables)
-                if 0 < len(words) <= _SNAPSHOT_WORDS_MAX:
-                    marks = ", ".join("?" * len(words))
-                    rows = self.conn.execute(
-                        "SELECT type, name, tbl_name FROM sqlite_master WHERE "
-                        f"(name COLLATE NOCASE IN ({marks}) OR tbl_name COLLATE NOCASE IN ({marks}) "
-                        "OR name = '' OR tbl_name = '' "
-                        "OR name GLOB '*[^A-Za-z0-9_]*' OR tbl_name GLOB '*[^A-Za-z0-9_]*') "
-                        "AND name NOT LIKE 'sqlite_%'", words + words).fetchall()
-                else:
-                    spaced = " " + " ".join(words) + " "
-                    rows = self.conn.execute(
-                        "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-                        "AND (instr(?1, ' ' || lower(name) || ' ') > 0 "
-                        "OR instr(?1, ' ' || lower(tbl_name) || ' ') > 0 "
-                        "OR name = '' OR tbl_name = '' "
-                        "OR name GLOB '*[^A-Za-z0-9_]*' OR tbl_name GLOB '*[^A-Za-z0-9_]*')",
-                        (spaced,)).fetchall()
-            for kind, name, owner in rows:
-                if tables is not None and not (_made_of(name, tables) or _made_of(owner, tables)):
-                    continue
-                columns: frozenset[str] = frozenset()
-                if kind in ("table", "view") and (tables is None or name.lower() in tables):
-                    columns = frozenset(
-                        r[0].lower() for r in self.conn.execute(
-                            "SELECT name FROM pragma_table_xinfo(?)", (name,))
-                    )
-                result[(kind, name.lower())] = columns
-        except sqlite3.Error:
-            pass
-        for key, columns in self._dropped.items():
-            if key in result and (tables is None or key[1] in tables):
-                result[key] = columns
-        return result
-
-    def replay_last_in_scratch(self, sql: str) -> tuple[bool, str | None]:
-        """``(True, SQLite's verdict)`` for an ``ALTER TABLE t DROP COLUMN c`` that is the
-        last statement run on this scratch view, judged on a fresh database holding only
-        ``t`` and its indexes; ``(False, None)`` when that cannot stand for the shadow.
-
-        Nothing runs on the shadow: the view is rolled back once its statements are done,
-        and only :meth:`snapshot` still looks at it, which sees the table's columns as the
-        copy leaves them. SQLite checks every view and trigger of the schema on a DROP
-        COLUMN, and nothing else outside the table and its indexes (foreign keys are not
-        enforced by the shadow, and a table's own FOREIGN KEY clauses are in its SQL), so
-        while the schema has no views, triggers or temporary objects and the table holds
-        no rows, the copy's verdict is the shadow's."""
-        if not self._scratch:
-            return False, None
-        from .rules._syntax import parse_alter, quote
-
-        a = parse_alter(sql)
-        if a is None or a.action != "drop-column" or a.multiple or a.if_exists \
-                or a.schema_name is not None or a.unsupported or not a.column:
-            return False, None
-        conn = self.conn
-        try:
-            if conn.execute("SELECT 1 FROM sqlite_temp_master LIMIT 1").fetchone() is not None:
-                return False, None
-            if conn.execute("SELECT 1 FROM sqlite_master WHERE type IN ('view', 'trigger') "
-                            "LIMIT 1").fetchone() is not None:
-                return False, None
-            rows = conn.execute(
-                "SELECT type, name, sql FROM sqlite_master WHERE tbl_name = ? COLLATE NOCASE "
-                "AND sql IS NOT NULL", (a.table,)).fetchall()
-            if not rows or rows[0][0] != "table" or not _CREATE_PLAIN_TABLE.match(rows[0][2]) \
-                    or rows[0][1].lower() != a.table.lower() \
-                    or not all(kind in ("table", "index") for kind, _n, _s in rows) \
-                    or sum(kind == "table" for kind, _n, _s in rows) != 1:
-                return False, None
-            table = rows[0][1]
-            if conn.execute(f"SELECT 1 FROM main.{quote(table)} LIMIT 1").fetchone() is not None:
-                return False, None
-            legacy = conn.execute("PRAGMA legacy_alter_table").fetchone()[0]
-        except sqlite3.Error:
-            return False, None
-        copy = sqlite3.connect(":memory:", isolation_level=None)
-        try:
-            try:
-                for _kind, _name, text in rows:
-                    copy.execute(text)
-                if legacy:
-                    copy.execute("PRAGMA legacy_alter_table = ON")
-                if copy.execute("SELECT count(*) FROM sqlite_master").fetchone()[0] != \
-                        conn.execute("SELECT count(*) FROM sqlite_master WHERE tbl_name = ? "
-                                     "COLLATE NOCASE", (table,)).fetchone()[0]:
-                    return False, None
-            except sqlite3.Error:
-                return False, None  # not rebuilt faithfully
-            self._steps[0] = 0
-            try:
-                copy.execute(sql).fetchall()
-            except sqlite3.Error as exc:
-                return True, str(exc)
-            columns = frozenset(r[0].lower() for r in copy.execute(
-                "SELECT name FROM pragma_table_xinfo(?)", (table,)))
-            self._dropped[("table", table.lower())] = columns
-            return True, None
-        finally:
-            copy.close()
-
-
-def _made_of(name: str | None, words: set[str]) -> bool:
-    """Whether every word of ``name`` (lower-cased) is in ``words``."""
-    return all(w.lower() in words for w in _WORD_RE.findall(name or ""))
-
-
-class _AnyParams(dict):
-    """Binds NULL to any named parameter, so a statement can be compiled without values."""
-
-    def __missing__(self, key):
-        return None
-
-
-def _pragma_boolean(sql: str) -> bool:
-    """The boolean value of ``PRAGMA x = value`` as SQLite reads it (off when unclear)."""
-    value = sql.split("=", 1)[-1].strip().rstrip(";").strip().strip("'\"[]`").strip().lower()
-    digits = re.match(r"[+-]?\d+", value)
-    if digits:
-        return int(digits.group(0)) != 0
-    return value in ("on", "yes", "true")
-
-
-def _replayed_pragma(sql: str) -> bool:
-    words = first_keywords(sql, 2)
-    return len(words) > 1 and words[1] in _REPLAYED_PRAGMAS and "=" in sql
 
 
 # -- options ----------------------------------------------------------------------------
@@ -553,8 +243,7 @@ class _Linter:
         want_snapshots = ex.is_python and self.options.selected("QS207") and any(
             p.section == "down" for p in ex.pieces)
         # columns can only change in tables the file's SQL names
-        named = {w.lower() for p in ex.pieces for w in _WORD_RE.findall(p.text)} \
-            if want_snapshots else set()
+        named = words_of(ex.pieces) if want_snapshots else set()
         snapshots: dict[str, dict] = {"before": shadow.snapshot(named)} if want_snapshots else {}
         dynamic_down = False
         for call in ex.calls:
@@ -584,8 +273,7 @@ class _Linter:
                 continue
             with shadow.scratch() as fork:
                 for i, piece in enumerate(group):
-                    self._lint_statement(piece, fork, display, raws, _following(group, i),
-                                         last=_FAST_DROP_COLUMN and i == len(group) - 1)
+                    self._lint_statement(piece, fork, display, raws, _following(group, i))
                 if key and want_snapshots:
                     snapshots[key] = fork.snapshot(named)
         if want_snapshots:
@@ -621,7 +309,7 @@ class _Linter:
         return stmt
 
     def _lint_statement(self, piece: SqlPiece, shadow: Shadow, display: str, raws: list[_Raw],
-                        following: tuple[str, ...] | None = None, last: bool = False) -> None:
+                        following: tuple[str, ...] | None = None) -> None:
         kind = classify(piece.text)
         stmt = self._statement(piece, shadow.conn if shadow.known else None, following)
         anchors = piece.anchor_lines
@@ -647,11 +335,7 @@ class _Linter:
                 local.append(_Raw(Finding(display, piece.line, piece.column, rule.code, severity,
                                           message, stmt.normalized), frozenset(anchors)))
         was_known = shadow.known
-        handled = False
-        if last and kind == "ddl":
-            handled, error = shadow.replay_last_in_scratch(piece.text)
-        if not handled:
-            error = shadow.replay(piece.text, kind)
+        error = shadow.replay(piece.text, kind)
         verdict = self._oracle(error, shadow, was_known, kind, piece.text)
         if error is not None:
             shadow.note_failure(piece.text)
@@ -704,6 +388,25 @@ class _Linter:
         severity = self.rules[code].severity if code in self.rules else Severity.ERROR
         return _Raw(Finding(path, line, column, code, severity, message,
                             stmt.normalized if stmt is not None else ""), frozenset(anchors))
+
+
+def words_of(pieces: Iterable[SqlPiece]) -> set[str]:
+    """The words (lower-cased) the SQL of ``pieces`` is made of."""
+    return {w.lower() for p in pieces for w in _WORD_RE.findall(p.text)}
+
+
+def focus(shadow: Shadow, pieces: list[SqlPiece]) -> None:
+    """Point the shadow at what the SQL of ``pieces`` can meet (see :meth:`Shadow.focus`)."""
+    alters = any(first_keywords(p.text, 1)[:1] == ("ALTER",) and _RENAME_OR_DROP_RE.search(p.text)
+                 for p in pieces)
+    created = {_unquote(m.group(1)) for p in pieces for m in _CREATED_RE.finditer(p.text)}
+    shadow.focus(words_of(pieces), created=created, alters=alters)
+
+
+def _unquote(name: str) -> str:
+    if name[:1] in "\"`[":
+        return name[1:-1]
+    return name
 
 
 def _following(pieces: list[SqlPiece], index: int) -> tuple[str, ...]:
@@ -801,11 +504,13 @@ def lint_sql(sql: str, *, path: str = "<sql>", schema: str | Sequence[str] | Non
         for script in scripts:
             for stmt in split_statements(script):
                 shadow.replay(stmt.text)
+        shadow.settle()
         shadow.failed_words.clear()
         ex = _Extracted(Path(path), source=sql, is_python=False,
                         pieces=sql_pieces(sql), noqas=sql_noqa(sql))
         for piece in ex.pieces:
             piece.section = section
+        focus(shadow, ex.pieces)
         result = linter.lint_file(ex, shadow, path)
     finally:
         shadow.close()
@@ -834,6 +539,7 @@ def lint_paths(paths: Iterable[str | os.PathLike], *, settings) -> list[Finding]
             twins = _shared_versions(chain)
             for file in chain[: last + 1]:
                 ex = extract(file)
+                focus(shadow, ex.pieces if file in wanted else ex.up_pieces())
                 if file in wanted:
                     display = str(file)
                     result = linter.lint_file(ex, shadow, display)
@@ -845,6 +551,7 @@ def lint_paths(paths: Iterable[str | os.PathLike], *, settings) -> list[Finding]
                     findings.extend(_finish(result, options, linter.rules, display))
                 else:
                     linter.replay_only(ex, shadow)
+                shadow.settle()
         finally:
             shadow.close()
     return sort_findings(findings)

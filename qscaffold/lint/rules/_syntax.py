@@ -529,42 +529,6 @@ def run_on_copy(schema: sqlite3.Connection, sql: str, *, then: tuple[str, ...] =
     return None
 
 
-def run_on_table_copy(schema: sqlite3.Connection, sql: str, table: str) -> str | None:
-    """:func:`run_on_copy` for a statement that reads and changes only ``table`` and its
-    indexes (``ALTER TABLE t DROP COLUMN c``). SQLite checks every view and trigger of the
-    schema on such an ALTER, so while the schema has none, a fresh database holding just
-    the table and its indexes gives the same verdict, without the cost of the whole
-    schema. Otherwise (or when that copy cannot be built) the whole shadow is used."""
-    if schema.execute(
-        "SELECT 1 FROM sqlite_master WHERE type IN ('view', 'trigger') LIMIT 1"
-    ).fetchone() is None:
-        rows = schema.execute(
-            "SELECT type, sql FROM sqlite_master WHERE tbl_name = ? COLLATE NOCASE "
-            "AND sql IS NOT NULL", (table,)
-        ).fetchall()
-        if rows and all(kind in ("table", "index") for kind, _sql in rows) \
-                and rows[0][0] == "table" and _CREATE_PLAIN_TABLE.match(rows[0][1]):
-            copy = sqlite3.connect(":memory:", isolation_level=None)
-            try:
-                try:
-                    for _kind, text in rows:
-                        copy.execute(text)
-                except sqlite3.Error:
-                    pass  # not rebuilt faithfully: judge on the whole shadow
-                else:
-                    try:
-                        copy.execute(sql).fetchall()
-                    except sqlite3.Error as exc:
-                        return str(exc)
-                    return None
-            finally:
-                copy.close()
-    return run_on_copy(schema, sql)
-
-
-_CREATE_PLAIN_TABLE = re.compile(r"\s*CREATE\s+TABLE\b", re.I)
-
-
 def compile_alone(sql: str) -> str | None:
     """SQLite's message when it compiles ``sql`` in an empty database, else ``None``."""
     conn = sqlite3.connect(":memory:")

@@ -9,7 +9,6 @@ import sqlite3
 from ..model import Severity
 from ..registry import rule
 from ._syntax import (ROWID_NAMES, STRICT_TYPES, at, close_paren, is_op, is_word, run_on_copy,
-                      run_on_table_copy,
                       source, table_sql, tokenize)
 from .alter import REBUILD, V_DROP_COLUMN, alter_of
 
@@ -563,7 +562,7 @@ def _drop_outcome(stmt):
         return None, None
     key = "_qs_drop_outcome"
     if key not in stmt.__dict__:
-        stmt.__dict__[key] = run_on_table_copy(stmt.schema, stmt.sql, obj[1])
+        stmt.__dict__[key] = run_on_copy(stmt.schema, stmt.sql)
     return a, stmt.__dict__[key]
 
 
