@@ -602,3 +602,14 @@ def test_syntax_errors_point_at_the_token_sqlite_names_not_an_earlier_twin(tmp_p
     (found,) = lint([path], cwd=tmp_path, select="QS001")
     line = path.read_text().splitlines()[found.line - 1]
     assert found.column == line.index('"') + 1
+
+
+def test_noqa_comments_are_read_whatever_their_case(tmp_path):
+    """`# QSCAFFOLD: NOQA: QS201` suppresses as the lower-case form does, in .py and .sql."""
+    sql = "CREATE TABLE t (id INTEGER PRIMARY KEY);"
+    assert [f.code for f in lint_sql(sql, schema="")] == ["QS201"]
+    assert lint_sql(sql + "  -- QSCAFFOLD: NOQA: QS201", schema="") == []
+    folder = tmp_path / "migrations"
+    write_py(folder, "001-t.py", migration(
+        1, f'    db.exec("{sql}")  # Qscaffold: NoQA: QS201\n', '    db.exec("DROP TABLE IF EXISTS t")\n'))
+    assert lint([folder], cwd=tmp_path) == []

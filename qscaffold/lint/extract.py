@@ -20,6 +20,7 @@ SQL_METHODS = frozenset({"exec", "execute", "executemany", "query", "executescri
 SINGLE_STATEMENT_METHODS = frozenset({"execute", "executemany", "query"})
 _DML_WORDS = frozenset({"INSERT", "UPDATE", "DELETE", "SELECT", "WITH", "REPLACE", "VALUES"})
 _PREFIX_RE = re.compile(r"([rRbBuUfF]{0,2})('''|\"\"\"|'|\")")
+_MARKER_RE = re.compile("qscaffold", re.I)  # no noqa comment without it
 NOQA_RE = re.compile(
     r"(?:#|--)\s*qscaffold:\s*noqa(?P<file>-file)?(?::\s*(?P<codes>[A-Za-z0-9_]+(?:\s*,\s*[A-Za-z0-9_]+)*))?",
     re.I,
@@ -130,6 +131,8 @@ def parse_noqa(comment: str, line: int, column: int) -> Noqa | None:
 def python_noqa(source: str) -> list[Noqa]:
     """``# qscaffold: noqa…`` comments, found with :mod:`tokenize`."""
     found: list[Noqa] = []
+    if not _MARKER_RE.search(source):
+        return found
     try:
         for tok in tokenize.generate_tokens(io.StringIO(source).readline):
             if tok.type == tokenize.COMMENT:
@@ -144,7 +147,7 @@ def python_noqa(source: str) -> list[Noqa]:
 def sql_noqa(text: str, first_line: int = 1, first_column: int = 0) -> list[Noqa]:
     """``-- qscaffold: noqa…`` comments in SQL text (outside string literals)."""
     found: list[Noqa] = []
-    if "qscaffold" not in text:
+    if not _MARKER_RE.search(text):
         return found
     for index, line_text in enumerate(text.split("\n")):
         pos = _sql_comment_start(line_text)

@@ -63,6 +63,7 @@ def shadow_database(ddl: str | list[str] = ()) -> sqlite3.Connection:
 # Connection-level settings a fresh connection starts with switched off. A scratch run
 # (below) sees them as a fresh copy of the database would, and leaves them as they were.
 _SCRATCH_PRAGMAS = ("legacy_alter_table", "recursive_triggers", "defer_foreign_keys")
+_READ_SCRATCH_PRAGMAS = "SELECT * FROM " + ", ".join(f"pragma_{n}" for n in _SCRATCH_PRAGMAS)
 _SCRATCH = "_qs_scratch"
 
 
@@ -88,10 +89,7 @@ def scratch(conn: sqlite3.Connection, *, progress: bool = True):
     if not progress and handler is not None:
         conn.set_progress_handler(None, 0)
     try:
-        saved = []
-        for name in _SCRATCH_PRAGMAS:
-            row = conn.execute(f"PRAGMA {name}").fetchone()
-            saved.append((name, row[0] if row else 0))
+        saved = list(zip(_SCRATCH_PRAGMAS, conn.execute(_READ_SCRATCH_PRAGMAS).fetchone()))
         like = bool(getattr(conn, "case_sensitive_like", False))
         conn.execute(f"SAVEPOINT {_SCRATCH}")
         try:
@@ -117,9 +115,9 @@ def scratch(conn: sqlite3.Connection, *, progress: bool = True):
                     conn.execute(f"RELEASE {_SCRATCH}")
                 except sqlite3.Error:
                     pass
-            for name, value in saved:
-                row = conn.execute(f"PRAGMA {name}").fetchone()
-                if (row[0] if row else 0) != value:
+            now = conn.execute(_READ_SCRATCH_PRAGMAS).fetchone()
+            for (name, value), current in zip(saved, now):
+                if current != value:
                     conn.execute(f"PRAGMA {name} = {int(value)}")
             if bool(getattr(conn, "case_sensitive_like", False)) != like:
                 conn.execute(f"PRAGMA case_sensitive_like = {int(like)}")

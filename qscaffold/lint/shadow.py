@@ -28,6 +28,7 @@ from contextlib import contextmanager
 
 from ..sql import first_keywords
 from .model import ShadowConnection, scratch
+from .names import bases
 
 __all__ = ["Shadow", "Catalog", "classify"]
 
@@ -40,6 +41,7 @@ _DDL = {"CREATE", "DROP", "ALTER"}
 _REPLAYED_PRAGMAS = {"LEGACY_ALTER_TABLE", "DEFER_FOREIGN_KEYS", "RECURSIVE_TRIGGERS",
                      "CASE_SENSITIVE_LIKE"}
 _CARRIED_PRAGMAS = ("legacy_alter_table", "defer_foreign_keys", "recursive_triggers")
+_READ_CARRIED_PRAGMAS = "SELECT * FROM " + ", ".join(f"pragma_{n}" for n in _CARRIED_PRAGMAS)
 # Check each file in a database of the objects it can meet (see the module docstring);
 # switched off only to compare against a database holding the whole schema.
 _PARTITION = True
@@ -47,18 +49,8 @@ _VM_STEP_BUDGET = 2_000  # progress-handler calls (x1000 VM steps) allowed per s
 _WORD_RE = re.compile(r"\w+")
 _ONE_WORD_RE = re.compile(r"\w+\Z")
 _USES_RE = re.compile(r"statement uses (\d+)")
-_SNAPSHOT_WORDS_MAX = 400  # bound parameters per IN list of a snapshot query
 _NEAR_RE = re.compile(r'(?:near|unrecognized token:) "(.+)"(?:: syntax error)?$', re.S)
 _TEMP_CREATE_RE = re.compile(r"CREATE\s+(?=TABLE\b|VIEW\b|TRIGGER\b)", re.I)
-# The table-name variants rules look for (rules/_syntax.py: is_rebuild_name, renamed_from):
-# ``new_t``/``t_new`` while rebuilding ``t``, ``t_old``/``old_t`` renamed away from ``t``.
-_BUILD = r"(?:new|tmp|temp|rebuild|copy)"
-_AWAY = r"(?:old|bak|backup|orig|original|prev|previous|legacy|archive|archived|v?\d+)"
-_BUILD_RE = re.compile(_BUILD)
-_BUILD_AFTER_RE = re.compile(rf"_+{_BUILD}")
-_AWAY_PREFIX_RE = re.compile(rf"{_AWAY}_+")
-_AWAY_SUFFIX_RE = re.compile(rf"_+{_AWAY}\Z")
-_AFFIXED_RE = re.compile(rf"_|{_BUILD}")
 
 
 # -- classification ---------------------------------------------------------------------
@@ -149,7 +141,7 @@ class Catalog:
         for word in entry.words:
             self._mentioned_in.setdefault(word, set()).add(key)
         if entry.type == "table":
-            for base in _bases(entry.word):
+            for base in bases(entry.word):
                 self._partners.setdefault(base, set()).add(key)
         if entry.odd:
             self._odd.add(key)
@@ -163,7 +155,7 @@ class Catalog:
         for word in entry.words:
             self._mentioned_in[word].discard(key)
         if entry.type == "table":
-            for base in _bases(entry.word):
+            for base in bases(entry.word):
                 self._partners[base].discard(key)
         self._odd.discard(key)
         self._views_triggers.discard(key)
@@ -179,9 +171,8 @@ class Catalog:
         chosen = self._named_by(words, owners=True)
         for word in words:
             chosen.update(self._partners.get(word, ()))
-            if _AFFIXED_RE.search(word):
-                for base in _bases(word):
-                    chosen.update(self._by_word.get(base, ()))
+            for base in bases(word):
+                chosen.update(self._by_word.get(base, ()))
         named = set(chosen)
         for key in list(named):  # an index or trigger named: its table is changed too
             if entries[key].type in ("index", "trigger"):
@@ -345,8 +336,8 @@ class Shadow:
         catalog = self.catalog
         try:
             rows = self._master_rows()
-            for name in _CARRIED_PRAGMAS:
-                self._pragmas[name] = bool(self.conn.execute(f"PRAGMA {name}").fetchone()[0])
+            values = self.conn.execute(_READ_CARRIED_PRAGMAS).fetchone()
+            self._pragmas.update((name, bool(v)) for name, v in zip(_CARRIED_PRAGMAS, values))
         except sqlite3.Error:
             self.known = False
             return
@@ -476,46 +467,32 @@ class Shadow:
         or change are listed: those whose name (or whose table's name) consists of words in
         ``tables``. Comparing two snapshots taken with the same words therefore shows the
         same differences as comparing whole ones."""
+        conn = self.conn
         result: dict[tuple[str, str], frozenset[str]] = {}
         try:
-            if tables is None:
-                rows = self.conn.execute(
-                    "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"
-                ).fetchall()
-            else:
-                # names made of one ASCII word are matched in SQL (NOCASE folds ASCII
-                # like lower(); the words are lower-cased already); any other name is
-                # fetched and judged below
-                words = sorted(tables)
-                if 0 < len(words) <= _SNAPSHOT_WORDS_MAX:
-                    marks = ", ".join("?" * len(words))
-                    rows = self.conn.execute(
-                        "SELECT type, name, tbl_name FROM sqlite_master WHERE "
-                        f"(name COLLATE NOCASE IN ({marks}) OR tbl_name COLLATE NOCASE IN ({marks}) "
-                        "OR name = '' OR tbl_name = '' "
-                        "OR name GLOB '*[^A-Za-z0-9_]*' OR tbl_name GLOB '*[^A-Za-z0-9_]*') "
-                        "AND name NOT LIKE 'sqlite_%'", words + words).fetchall()
-                else:
-                    spaced = " " + " ".join(words) + " "
-                    rows = self.conn.execute(
-                        "SELECT type, name, tbl_name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' "
-                        "AND (instr(?1, ' ' || lower(name) || ' ') > 0 "
-                        "OR instr(?1, ' ' || lower(tbl_name) || ' ') > 0 "
-                        "OR name = '' OR tbl_name = '' "
-                        "OR name GLOB '*[^A-Za-z0-9_]*' OR tbl_name GLOB '*[^A-Za-z0-9_]*')",
-                        (spaced,)).fetchall()
-            for kind, name, owner in rows:
-                if tables is not None and not (_made_of(name, tables) or _made_of(owner, tables)):
-                    continue
-                columns: frozenset[str] = frozenset()
-                if kind in ("table", "view") and (tables is None or name.lower() in tables):
-                    columns = frozenset(
-                        r[0].lower() for r in self.conn.execute(
-                            "SELECT name FROM pragma_table_xinfo(?)", (name,))
-                    )
-                result[(kind, name.lower())] = columns
+            rows = conn.execute("SELECT type, name, tbl_name FROM sqlite_master "
+                                "WHERE name NOT LIKE 'sqlite_%'").fetchall()
+            table_columns: dict[str, list[str]] = {}
+            for table, column in conn.execute(
+                    "SELECT m.name, x.name FROM sqlite_master AS m, pragma_table_xinfo(m.name) AS x "
+                    "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'"):
+                table_columns.setdefault(table, []).append(column.lower())
         except sqlite3.Error:
-            pass
+            return result
+        for kind, name, owner in rows:
+            if tables is not None and not (_made_of(name, tables) or _made_of(owner, tables)):
+                continue
+            columns: frozenset[str] = frozenset()
+            if tables is None or name.lower() in tables:
+                if kind == "table":
+                    columns = frozenset(table_columns.get(name, ()))
+                elif kind == "view":
+                    try:  # a view over a dropped table has no columns to list
+                        columns = frozenset(r[0].lower() for r in conn.execute(
+                            "SELECT name FROM pragma_table_xinfo(?)", (name,)))
+                    except sqlite3.Error:
+                        pass
+            result[(kind, name.lower())] = columns
         return result
 
 
@@ -532,32 +509,6 @@ def _ascii_lower(name: str) -> str:
 def _made_of(name: str | None, words: set[str]) -> bool:
     """Whether every word of ``name`` (lower-cased) is in ``words``."""
     return all(w.lower() in words for w in _WORD_RE.findall(name or ""))
-
-
-def _bases(word: str) -> set[str]:
-    """The table names ``word`` (lower-cased) may be a rebuild or renamed-away variant of:
-    ``t`` for ``new_t``, ``t_new_3f2a``, ``_t_tmp``, ``t_old``, ``backup_t``, ``t_2``…
-    A superset of what the rules' patterns accept; empty for a plain name."""
-    if not _AFFIXED_RE.search(word):
-        return set()
-    out: set[str] = set()
-    for match in _BUILD_RE.finditer(word):
-        out.add(word[match.end():].lstrip("_"))
-    for match in _BUILD_AFTER_RE.finditer(word):
-        out.add(word[:match.start()])
-    core = word.strip("_")
-    cores = {core}
-    prefix = _AWAY_PREFIX_RE.match(core)
-    if prefix:
-        cores.add(core[prefix.end():])
-    for candidate in list(cores):
-        suffix = _AWAY_SUFFIX_RE.search(candidate)
-        if suffix:
-            cores.add(candidate[:suffix.start()])
-    out |= cores
-    out.discard(word)
-    out.discard("")
-    return out
 
 
 class _AnyParams(dict):

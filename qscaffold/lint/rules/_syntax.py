@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 
 from ...sql import Token as Tok
 from ..model import scratch
+from ..names import is_rebuild_name, is_renamed_away
 from ...sql import at, close_paren, depth_map, is_op, is_word, split_top, tokenize  # noqa: F401  (the rules' vocabulary)
 
 
@@ -531,14 +532,18 @@ def run_on_copy(schema: sqlite3.Connection, sql: str, *, then: tuple[str, ...] =
 
 def compile_alone(sql: str) -> str | None:
     """SQLite's message when it compiles ``sql`` in an empty database, else ``None``."""
-    conn = sqlite3.connect(":memory:")
+    conn = getattr(_EMPTY, "conn", None)
+    if conn is None:
+        conn = _EMPTY.conn = sqlite3.connect(":memory:", check_same_thread=False)
     try:
         conn.execute("EXPLAIN " + sql).fetchall()
     except sqlite3.Error as exc:
         return str(exc)
-    finally:
-        conn.close()
     return None
+
+
+# One empty database per thread for compile_alone: EXPLAIN only compiles, so it stays empty.
+_EMPTY = threading.local()
 
 
 def table_sql(schema: sqlite3.Connection | None, name: str) -> tuple[str, str, str] | None:
@@ -593,21 +598,6 @@ def children(schema: sqlite3.Connection, parent: str) -> list[tuple[str, str, st
             if name.lower() != low and target.lower() == low]
 
 
-_BUILD = r"(?:new|tmp|temp|rebuild|copy)"
-
-
-@lru_cache(maxsize=4096)
-def _rebuild_pattern(table: str) -> re.Pattern:
-    t = re.escape(table)
-    return re.compile(rf"_*(?:[a-z0-9]+_+)?{_BUILD}_*{t}|{t}_+{_BUILD}(?:_+[0-9a-z]+)?_*")
-
-
-def is_rebuild_name(candidate: str, table: str) -> bool:
-    """Whether ``candidate`` names a table being built to replace ``table``: ``new_t``,
-    ``new__t``, ``_alembic_tmp_t``, ``t_new``, ``t_new_3f2a``…"""
-    return _rebuild_pattern(table.lower()).fullmatch(candidate.lower()) is not None
-
-
 def rebuild_partner(schema: sqlite3.Connection | None, table: str) -> str | None:
     """The table a recognised rebuild of ``table`` is building (``new_t``, ``t_new``,
     ``_t_tmp``…), if the shadow schema has one."""
@@ -617,14 +607,6 @@ def rebuild_partner(schema: sqlite3.Connection | None, table: str) -> str | None
         if is_rebuild_name(name, table):
             return name
     return None
-
-
-_AWAY = r"(?:old|bak|backup|orig|original|prev|previous|legacy|archive|archived|v?\d+)"
-
-
-@lru_cache(maxsize=4096)
-def _away_pattern(other: str) -> re.Pattern:
-    return re.compile(rf"_*(?:{_AWAY}_+)?{re.escape(other)}(?:_+{_AWAY})?_*")
 
 
 def renamed_from(schema: sqlite3.Connection | None, table: str) -> str | None:
@@ -637,7 +619,6 @@ def renamed_from(schema: sqlite3.Connection | None, table: str) -> str | None:
         other = name.lower()
         if other == low:
             continue
-        affixed = _away_pattern(other).fullmatch(low)
-        if affixed and low.strip("_") != other:
+        if is_renamed_away(low, other) and low.strip("_") != other:
             return name
     return None
