@@ -353,10 +353,10 @@ class _Linter:
             # Parsing is what loads sqlglot: skip it when QS002 is not wanted (--ignore QS002).
             if kind != "file" and not reported_error and self.options.selected("QS002") \
                     and not is_sqlglot_blind_spot(piece.text) and stmt.tree is None:
-                reason = stmt.parse_error or "sqlglot could not parse it"
+                reason = stmt.parse_error or "no reason given"
                 local.append(self._raw(display, piece.line, piece.column, "QS002", stmt,
-                                       f"statement not analyzed ({reason}); only SQLite's own "
-                                       "checks ran", anchors))
+                                       f"sqlglot cannot parse this statement ({reason}); SQLite "
+                                       "accepts it and every rule checked it", anchors))
         raws.extend(local)
 
     def _oracle(self, error: str | None, shadow: Shadow, was_known: bool, kind: str, sql: str):
