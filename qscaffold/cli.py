@@ -120,7 +120,9 @@ def _check_target(ctx, param, value):
               help="Never these rules: comma-separated codes or prefixes.")
 @click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, callback=_check_target,
               help="Oldest SQLite the migrations must run on [default: target_sqlite, else this one].")
-def lint(paths, output_format: str, select, ignore, target) -> None:
+@click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
+              help="Processes for folders of 100 files or more (Linux) [default: one per CPU].")
+def lint(paths, output_format: str, select, ignore, target, jobs: int) -> None:
     """Check migration files (.py, .sql) or folders without running them.
 
     With no PATH, the migrations folder is checked. Exit status: 0 when nothing (or only
@@ -131,7 +133,7 @@ def lint(paths, output_format: str, select, ignore, target) -> None:
     from .lint.report import render
 
     settings = _settings(target_sqlite=target, select=select, ignore=ignore)
-    findings = lint_paths(paths, settings=settings)
+    findings = lint_paths(paths, settings=settings, jobs=jobs)
     out, err = render(findings, output_format)
     if out:
         click.echo(out, nl=False)

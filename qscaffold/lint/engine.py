@@ -25,6 +25,7 @@ from __future__ import annotations
 import os
 import re
 import sqlite3
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -517,44 +518,104 @@ def lint_sql(sql: str, *, path: str = "<sql>", schema: str | Sequence[str] | Non
     return sort_findings(_finish(result, options, linter.rules, path))
 
 
-def lint_paths(paths: Iterable[str | os.PathLike], *, settings) -> list[Finding]:
+def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1) -> list[Finding]:
     """Lint migration files and folders (the configured migrations folder when ``paths`` is
     empty). Each file is checked against the schema its earlier siblings build; only the
     files named (or found in the folders named) are reported on.
+
+    ``jobs`` > 1 lets a folder with many files to report be checked by that many processes
+    at once (on Linux, from :data:`PARALLEL_MIN_FILES` files): each replays the schema the
+    files before its share build, then checks its share. ``0`` means one per CPU. The
+    findings are the same either way.
 
     Raises :class:`UsageError` for a missing path or a bad setting.
     """
     options = make_options(settings.target_sqlite, settings.select, settings.ignore)
     targets = collect_files(list(paths) or [settings.migrations_dir])
-    linter = _Linter(options)
-    findings: list[Finding] = []
     by_folder: dict[Path, set[Path]] = {}
     for file in targets:
         by_folder.setdefault(file.parent, set()).add(file)
+    findings: list[Finding] = []
     for folder, wanted in sorted(by_folder.items()):
         chain = _chain(folder, wanted)
-        last = max(i for i, p in enumerate(chain) if p in wanted)
-        shadow = Shadow(known=not _starts_after_a_baseline(chain))
-        try:
-            twins = _shared_versions(chain)
-            for file in chain[: last + 1]:
-                ex = extract(file)
-                focus(shadow, ex.pieces if file in wanted else ex.up_pieces())
-                if file in wanted:
-                    display = str(file)
-                    result = linter.lint_file(ex, shadow, display)
-                    for other in twins.get(file, ()):
-                        result.raws.append(linter._raw(
-                            display, 1, 1, "QS906", None,
-                            f"version {parse_filename(file.name)[0]} is also used by "
-                            f"{other.name}: renumber one of them", (1,)))
-                    findings.extend(_finish(result, options, linter.rules, display))
-                else:
-                    linter.replay_only(ex, shadow)
-                shadow.settle()
-        finally:
-            shadow.close()
+        shares = _shares(chain, wanted, _workers(jobs, len(wanted)))
+        if len(shares) == 1:
+            findings.extend(_lint_share(chain, wanted, *shares[0], options))
+            continue
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(len(shares), mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_lint_share, chain, wanted, start, stop, options)
+                       for start, stop in shares]
+            for future in futures:
+                findings.extend(future.result())
     return sort_findings(findings)
+
+
+# Below this many files to report, starting processes costs more than it saves.
+PARALLEL_MIN_FILES = 100
+# Replaying a file that is not reported (up() DDL only) costs about this much of checking it.
+_REPLAY_COST = 0.15
+
+
+def _workers(jobs: int, files: int) -> int:
+    if jobs == 1 or files < PARALLEL_MIN_FILES or not sys.platform.startswith("linux"):
+        return 1
+    count = jobs if jobs > 1 else (os.cpu_count() or 1)
+    return max(1, min(count, files // (PARALLEL_MIN_FILES // 2)))
+
+
+def _shares(chain: list[Path], wanted: set[Path], workers: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` slices of ``chain`` for ``workers`` processes, so that each one's
+    replay of the files before its slice plus its check of the slice costs about the same."""
+    last = max(i for i, p in enumerate(chain) if p in wanted)
+    if workers <= 1:
+        return [(0, last + 1)]
+    # the slice lengths L_j with start_j = L_0 + … + L_(j-1) and
+    # _REPLAY_COST * start_j + L_j equal for every j, scaled to cover the chain
+    lengths, start = [], 0.0
+    for _ in range(workers):
+        length = 1.0 - _REPLAY_COST * start
+        lengths.append(length)
+        start += length
+    scale = (last + 1) / start
+    bounds, at = [0], 0.0
+    for length in lengths:
+        at += length * scale
+        bounds.append(min(last + 1, round(at)))
+    bounds[-1] = last + 1
+    return [(a, b) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _lint_share(chain: list[Path], wanted: set[Path], start: int, stop: int,
+                options: Options) -> list[Finding]:
+    """Findings for the wanted files of ``chain[start:stop]``, after replaying the files
+    before ``start``."""
+    linter = _Linter(options)
+    findings: list[Finding] = []
+    shadow = Shadow(known=not _starts_after_a_baseline(chain))
+    try:
+        twins = _shared_versions(chain)
+        for index, file in enumerate(chain[:stop]):
+            ex = extract(file)
+            report = file in wanted and index >= start
+            focus(shadow, ex.pieces if report else ex.up_pieces())
+            if report:
+                display = str(file)
+                result = linter.lint_file(ex, shadow, display)
+                for other in twins.get(file, ()):
+                    result.raws.append(linter._raw(
+                        display, 1, 1, "QS906", None,
+                        f"version {parse_filename(file.name)[0]} is also used by "
+                        f"{other.name}: renumber one of them", (1,)))
+                findings.extend(_finish(result, options, linter.rules, display))
+            else:
+                linter.replay_only(ex, shadow)
+            shadow.settle()
+    finally:
+        shadow.close()
+    return findings
 
 
 def collect_files(paths: Iterable[str | os.PathLike]) -> list[Path]:

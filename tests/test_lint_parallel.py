@@ -1,0 +1,97 @@
+"""`qscaffold lint` on a large folder checks it with several processes (Linux): each replays
+the schema the files before its share build. The findings must not depend on it."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+
+import pytest
+
+from _lint_support import invoke, migration, random_chain, write_py
+from qscaffold.config import load_settings
+from qscaffold.lint import engine
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="lint checks in several processes on Linux only")
+
+
+def _body(sql: str) -> str:
+    return f'    db.exec(\n        """\n{textwrap.indent(sql, " " * 8)}\n        """\n    )\n'
+
+
+@pytest.fixture(scope="module")
+def big_folder(tmp_path_factory):
+    """A chain of PARALLEL_MIN_FILES + 20 migrations with findings all along it."""
+    root = tmp_path_factory.mktemp("parallel")
+    folder = root / "migrations"
+    steps = random_chain(7, engine.PARALLEL_MIN_FILES + 20)
+    for i, (up, down) in enumerate(steps, start=1):
+        write_py(folder, f"{i:03d}-step-{i}.py", migration(i, _body(up), _body(down), name=f"Step {i}"))
+    return root, folder
+
+
+def _key(findings):
+    return [(f.path, f.line, f.column, f.code, f.message) for f in findings]
+
+
+def test_several_processes_report_what_one_does(big_folder):
+    root, folder = big_folder
+    settings = load_settings(cwd=root)
+    one = engine.lint_paths([str(folder)], settings=settings, jobs=1)
+    assert len({f.path for f in one}) > engine.PARALLEL_MIN_FILES // 2
+    # findings late in the chain depend on the schema the early files build
+    late = [f for f in one if int(f.path.rsplit("-", 1)[-1][:-3]) > engine.PARALLEL_MIN_FILES // 2]
+    assert {"QS010", "QS207"} <= {f.code for f in late}
+    assert _key(engine.lint_paths([str(folder)], settings=settings, jobs=2)) == _key(one)
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4, 7])
+def test_shares_checked_apart_add_up_to_the_whole(big_folder, workers):
+    root, folder = big_folder
+    settings = load_settings(cwd=root)
+    options = engine.make_options(settings.target_sqlite, settings.select, settings.ignore)
+    chain = engine._chain(folder.resolve(), set())
+    wanted = set(chain)
+    whole = engine._lint_share(chain, wanted, 0, len(chain), options)
+    parts = [f for start, stop in engine._shares(chain, wanted, workers)
+             for f in engine._lint_share(chain, wanted, start, stop, options)]
+    assert _key(engine.sort_findings(parts)) == _key(engine.sort_findings(whole))
+
+
+def test_the_cli_reports_the_same_with_any_jobs(big_folder, monkeypatch):
+    root, folder = big_folder
+    outputs = []
+    for jobs in ("1", "2", "0"):
+        result = invoke(["lint", str(folder), "--jobs", jobs, "--format", "json"], root, monkeypatch)
+        assert result.exit_code == 1, result.output
+        outputs.append(result.stdout)
+    assert outputs[0] == outputs[1] == outputs[2]
+    assert outputs[0].count('"code"') > engine.PARALLEL_MIN_FILES
+
+
+def test_a_negative_jobs_count_is_a_usage_error(big_folder, monkeypatch):
+    root, folder = big_folder
+    result = invoke(["lint", str(folder), "--jobs", "-1"], root, monkeypatch)
+    assert result.exit_code == 2
+    assert "--jobs" in result.output
+
+
+@pytest.mark.parametrize("workers", [2, 3, 4, 8])
+def test_shares_cover_the_chain_once_and_balance_replay_against_checking(workers):
+    chain = [engine.Path(f"{i:04d}-m.py") for i in range(1000)]
+    shares = engine._shares(chain, set(chain), workers)
+    assert shares[0][0] == 0 and shares[-1][1] == 1000
+    assert all(a[1] == b[0] for a, b in zip(shares, shares[1:]))
+    costs = [engine._REPLAY_COST * start + (stop - start) for start, stop in shares]
+    assert max(costs) - min(costs) <= 2
+    # later shares are shorter: their processes replay what comes before them first
+    assert [stop - start for start, stop in shares] == sorted((stop - start for start, stop in shares),
+                                                              reverse=True)
+
+
+def test_small_folders_and_jobs_1_stay_in_one_process():
+    assert engine._workers(0, engine.PARALLEL_MIN_FILES - 1) == 1
+    assert engine._workers(1, 10_000) == 1
+    assert engine._workers(4, 10_000) == 4
+    assert engine._workers(8, engine.PARALLEL_MIN_FILES) == 2  # at least 50 files each
