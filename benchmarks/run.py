@@ -617,6 +617,9 @@ class Bench:
         m.extra["statements"] = len(statements)
         folder = self.lint_folder(n)
         qs = Command("qscaffold lint DIR", self.qs + ["lint", folder], cwd=self.work, ok_codes=(0, 1))
+        # the default uses one process per CPU on Linux; one process, for comparison
+        qs1 = Command("qscaffold lint DIR --jobs 1", self.qs + ["lint", folder, "--jobs", "1"],
+                      cwd=self.work, ok_codes=(0, 1))
         bare = Command("bare ast + sqlglot loop", python(self.script("bare_lint.py", BARE_LINT), folder))
         k = min(self.sizes.sqlfluff_statements, len(statements))
         sample = self.work / "sqlfluff-sample.sql"
@@ -625,17 +628,19 @@ class Bench:
         fluff = Command(f"sqlfluff lint ({k} statements)", [BIN / "sqlfluff", "lint", "--dialect", "sqlite",
                                                            "--processes", "1", "--disable-progress-bar", sample],
                         ok_codes=(0, 1), skip=peer_missing("sqlfluff"))
-        m.commands = [qs, bare, fluff]
+        m.commands = [qs, qs1, bare, fluff]
         skip = None
         if not qscaffold_has("lint"):
-            skip = qs.skip = "skipped: `qscaffold lint` does not exist yet"
+            skip = qs.skip = qs1.skip = "skipped: `qscaffold lint` does not exist yet"
             m.status, m.note = "skipped", skip
             bare.skip = fluff.skip = fluff.skip or "skipped with qscaffold lint"
         else:
             interleave(m.commands, self.slow_rounds + 2, self.work)
         per_qs = qs.median / len(statements) if qs.runs else None
         per_fluff = fluff.median / k if fluff.runs else None
-        m.extra["per_statement_s"] = {"qscaffold": per_qs, "sqlfluff": per_fluff}
+        m.extra["per_statement_s"] = {"qscaffold": per_qs, "sqlfluff": per_fluff,
+                                      "qscaffold --jobs 1": qs1.median / len(statements) if qs1.runs else None}
+        m.extra["cpus"] = os.cpu_count()
         per_ratio = per_qs / per_fluff if per_qs and per_fluff else None
         m.targets = [
             ratio_max("qscaffold ÷ bare ast + sqlglot loop", pairwise_ratio(qs, bare), 1.5, skip),

@@ -211,7 +211,7 @@ def _focused(schema: list[str], sql: str) -> set[str]:
         for statement in schema:
             assert shadow.replay(statement) is None, statement
         shadow.settle()
-        engine.focus(shadow, engine.sql_pieces(sql))
+        shadow.focus_on([sql])
         return {name for (name,) in shadow.conn.execute(
             "SELECT name FROM sqlite_master UNION ALL SELECT name FROM sqlite_temp_master")}
     finally:
@@ -301,8 +301,8 @@ def test_a_snapshot_by_words_lists_what_a_whole_one_lists_for_them():
                       {"nothing"}, {"a_broken", "users"}, set()):
             expected = {key: (columns if key[1] in words else frozenset())
                         for key, columns in whole.items()
-                        if engine._made_of(key[1], words)
-                        or engine._made_of(_owner(shadow, key), words)}
+                        if shadow_module._made_of(key[1], words)
+                        or shadow_module._made_of(_owner(shadow, key), words)}
             assert shadow.snapshot(words) == expected, sorted(words)[:5]
     finally:
         shadow.close()

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..files import parse_filename
-from ..sql import first_keywords, split_statements
+from ..sql import split_statements
 from .extract import (
     Noqa,
     SqlCall,
@@ -46,20 +46,13 @@ from .extract import (
 )
 from .model import FileUnit, Finding, Severity, Statement, Version, parse_version
 from .registry import Rule, all_rules
-from .shadow import Shadow, _made_of, classify  # noqa: F401 - _made_of for the tests
+from .shadow import Shadow, classify, sql_words
 
 __all__ = ["lint_paths", "lint_sql", "classify", "is_sqlglot_blind_spot", "LINTABLE_SUFFIXES"]
 
 LINTABLE_SUFFIXES = (".py", ".sql")
 ENGINE_CODES = ("QS001", "QS002", "QS003", "QS004", "QS005", "QS009", "QS010")
 _NO_SUCH_RE = re.compile(r"^no such (?:table|column|index|view|trigger|constraint): (.+)$")
-_WORD_RE = re.compile(r"\w+")
-_RENAME_OR_DROP_RE = re.compile(r"\b(?:RENAME|DROP)\b", re.I)
-# the name a statement creates or renames to (the schema-qualified name's last part)
-_CREATED_RE = re.compile(
-    r"(?:\bRENAME\s+TO|\bCREATE\s+(?:TEMP\w*\s+|UNIQUE\s+|VIRTUAL\s+)?"
-    r"(?:TABLE|VIEW|INDEX|TRIGGER)(?:\s+IF\s+NOT\s+EXISTS)?)"
-    r"\s+(?:(?:\w+|\"[^\"]*\")\s*\.\s*)?(\w+|\"[^\"]*\"|`[^`]*`|\[[^\]]*\])", re.I)
 
 
 # -- classification ---------------------------------------------------------------------
@@ -393,21 +386,7 @@ class _Linter:
 
 def words_of(pieces: Iterable[SqlPiece]) -> set[str]:
     """The words (lower-cased) the SQL of ``pieces`` is made of."""
-    return {w.lower() for p in pieces for w in _WORD_RE.findall(p.text)}
-
-
-def focus(shadow: Shadow, pieces: list[SqlPiece]) -> None:
-    """Point the shadow at what the SQL of ``pieces`` can meet (see :meth:`Shadow.focus`)."""
-    alters = any(first_keywords(p.text, 1)[:1] == ("ALTER",) and _RENAME_OR_DROP_RE.search(p.text)
-                 for p in pieces)
-    created = {_unquote(m.group(1)) for p in pieces for m in _CREATED_RE.finditer(p.text)}
-    shadow.focus(words_of(pieces), created=created, alters=alters)
-
-
-def _unquote(name: str) -> str:
-    if name[:1] in "\"`[":
-        return name[1:-1]
-    return name
+    return sql_words(p.text for p in pieces)
 
 
 def _following(pieces: list[SqlPiece], index: int) -> tuple[str, ...]:
@@ -511,7 +490,7 @@ def lint_sql(sql: str, *, path: str = "<sql>", schema: str | Sequence[str] | Non
                         pieces=sql_pieces(sql), noqas=sql_noqa(sql))
         for piece in ex.pieces:
             piece.section = section
-        focus(shadow, ex.pieces)
+        shadow.focus_on([p.text for p in ex.pieces])
         result = linter.lint_file(ex, shadow, path)
     finally:
         shadow.close()
@@ -600,7 +579,7 @@ def _lint_share(chain: list[Path], wanted: set[Path], start: int, stop: int,
         for index, file in enumerate(chain[:stop]):
             ex = extract(file)
             report = file in wanted and index >= start
-            focus(shadow, ex.pieces if report else ex.up_pieces())
+            shadow.focus_on([p.text for p in (ex.pieces if report else ex.up_pieces())])
             if report:
                 display = str(file)
                 result = linter.lint_file(ex, shadow, display)

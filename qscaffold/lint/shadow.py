@@ -51,6 +51,12 @@ _ONE_WORD_RE = re.compile(r"\w+\Z")
 _USES_RE = re.compile(r"statement uses (\d+)")
 _NEAR_RE = re.compile(r'(?:near|unrecognized token:) "(.+)"(?:: syntax error)?$', re.S)
 _TEMP_CREATE_RE = re.compile(r"CREATE\s+(?=TABLE\b|VIEW\b|TRIGGER\b)", re.I)
+_RENAME_OR_DROP_RE = re.compile(r"\b(?:RENAME|DROP)\b", re.I)
+# the name a statement creates or renames to (the schema-qualified name's last part)
+_CREATED_RE = re.compile(
+    r"(?:\bRENAME\s+TO|\bCREATE\s+(?:TEMP\w*\s+|UNIQUE\s+|VIRTUAL\s+)?"
+    r"(?:TABLE|VIEW|INDEX|TRIGGER)(?:\s+IF\s+NOT\s+EXISTS)?)"
+    r"\s+(?:(?:\w+|\"[^\"]*\")\s*\.\s*)?(\w+|\"[^\"]*\"|`[^`]*`|\[[^\]]*\])", re.I)
 
 
 # -- classification ---------------------------------------------------------------------
@@ -266,6 +272,13 @@ class Shadow:
             self.conn.close()
 
     # -- one file at a time ---------------------------------------------------------
+
+    def focus_on(self, statements: list[str]) -> None:
+        """:meth:`focus` on what ``statements`` (SQL texts) can meet."""
+        alters = any(first_keywords(sql, 1)[:1] == ("ALTER",) and _RENAME_OR_DROP_RE.search(sql)
+                     for sql in statements)
+        created = {_unquote(m.group(1)) for sql in statements for m in _CREATED_RE.finditer(sql)}
+        self.focus(sql_words(statements), created=created, alters=alters)
 
     def focus(self, words: Iterable[str] | None, *, created: Iterable[str] = (),
               alters: bool = False) -> None:
@@ -504,6 +517,15 @@ _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrst
 
 def _ascii_lower(name: str) -> str:
     return name.translate(_ASCII_LOWER)
+
+
+def sql_words(statements: Iterable[str]) -> set[str]:
+    """The words (lower-cased) ``statements`` are made of."""
+    return {w.lower() for sql in statements for w in _WORD_RE.findall(sql)}
+
+
+def _unquote(name: str) -> str:
+    return name[1:-1] if name[:1] in "\"`[" else name
 
 
 def _made_of(name: str | None, words: set[str]) -> bool:
