@@ -32,6 +32,18 @@ def migration(version: int, up_body: str, down_body: str | None = "    pass\n", 
     return text
 
 
+def exec_body(sql: str) -> str:
+    """A function body that passes ``sql`` to ``db.exec`` as one triple-quoted script."""
+    return f'    db.exec(\n        """\n{textwrap.indent(sql, " " * 8)}\n        """\n    )\n'
+
+
+def write_chain(folder: Path, steps: list[tuple[str, str]]) -> list[Path]:
+    """Migrations ``001-step-1.py`` … whose up()/down() run the ``(up, down)`` SQL of ``steps``."""
+    return [write_py(folder, f"{i:03d}-step-{i}.py",
+                     migration(i, exec_body(up), exec_body(down), name=f"Step {i}"))
+            for i, (up, down) in enumerate(steps, start=1)]
+
+
 def lint(paths, *, cwd: Path, **flags):
     """``lint_paths`` with settings resolved from ``cwd`` and ``flags``."""
     settings = load_settings(cwd=cwd, **flags)

@@ -3,15 +3,9 @@ file alone (against the schema its earlier siblings build) gives."""
 
 from __future__ import annotations
 
-import textwrap
-
-from _lint_support import lint, migration, write_py
+from _lint_support import lint, write_chain
 
 N_FILES = 300
-
-
-def _body(sql: str) -> str:
-    return f'    db.exec(\n        """\n{textwrap.indent(sql, " " * 8)}\n        """\n    )\n'
 
 
 def _file(i: int) -> tuple[str, str]:
@@ -51,11 +45,7 @@ def _file(i: int) -> tuple[str, str]:
 
 def test_a_long_chain_lints_each_file_as_its_own_chain_does(tmp_path):
     folder = tmp_path / "migrations"
-    files = []
-    for i in range(1, N_FILES + 1):
-        up, down = _file(i)
-        files.append(write_py(folder, f"{i:03d}-step-{i}.py",
-                              migration(i, _body(up), _body(down), name=f"Step {i}")))
+    files = write_chain(folder, [_file(i) for i in range(1, N_FILES + 1)])
     whole = lint([folder], cwd=tmp_path)
     assert {f.code for f in whole} >= {"QS131", "QS207"}
     picked = files[:13] + files[140:143] + files[-3:]

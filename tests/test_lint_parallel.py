@@ -4,11 +4,10 @@ the schema the files before its share build. The findings must not depend on it.
 from __future__ import annotations
 
 import sys
-import textwrap
 
 import pytest
 
-from _lint_support import invoke, migration, random_chain, write_py
+from _lint_support import invoke, random_chain, write_chain
 from qscaffold.config import load_settings
 from qscaffold.lint import engine
 
@@ -16,18 +15,12 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
                                 reason="lint checks in several processes on Linux only")
 
 
-def _body(sql: str) -> str:
-    return f'    db.exec(\n        """\n{textwrap.indent(sql, " " * 8)}\n        """\n    )\n'
-
-
 @pytest.fixture(scope="module")
 def big_folder(tmp_path_factory):
     """A chain of PARALLEL_MIN_FILES + 20 migrations with findings all along it."""
     root = tmp_path_factory.mktemp("parallel")
     folder = root / "migrations"
-    steps = random_chain(7, engine.PARALLEL_MIN_FILES + 20)
-    for i, (up, down) in enumerate(steps, start=1):
-        write_py(folder, f"{i:03d}-step-{i}.py", migration(i, _body(up), _body(down), name=f"Step {i}"))
+    write_chain(folder, random_chain(7, engine.PARALLEL_MIN_FILES + 20))
     return root, folder
 
 

@@ -5,16 +5,10 @@ file by file."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 
-from _lint_support import lint, migration, random_chain, write_py
+from _lint_support import exec_body, lint, migration, random_chain, write_chain, write_py
 from qscaffold.lint import engine, shadow as shadow_module
-
-
-def _body(sql: str) -> str:
-    return f'    db.exec(\n        """\n{textwrap.indent(sql, " " * 8)}\n        """\n    )\n'
 
 
 # (up, down): each down ends with an ALTER TABLE … DROP COLUMN
@@ -139,14 +133,6 @@ LINKED = [
 ]
 
 
-def _chain(folder, steps):
-    files = []
-    for i, (up, down) in enumerate(steps, start=1):
-        files.append(write_py(folder, f"{i:03d}-step-{i}.py",
-                              migration(i, _body(up), _body(down), name=f"Step {i}")))
-    return files
-
-
 def _key(findings):
     return [(f.path, f.line, f.column, f.code, f.severity, f.message) for f in findings]
 
@@ -154,7 +140,7 @@ def _key(findings):
 @pytest.mark.parametrize("steps", [STEPS, LINKED], ids=["drop-column", "linked"])
 def test_the_partitioned_shadow_gives_the_whole_schemas_findings(tmp_path, monkeypatch, steps):
     folder = tmp_path / "migrations"
-    files = _chain(folder, steps)
+    files = write_chain(folder, steps)
     partitioned = lint([folder], cwd=tmp_path)
     monkeypatch.setattr(shadow_module, "_PARTITION", False)
     whole = lint([folder], cwd=tmp_path)
@@ -175,7 +161,7 @@ def test_random_chains_give_the_same_findings_both_ways(tmp_path, monkeypatch, s
     """Chains drawn at random from tables, views, triggers, foreign keys, renames, drops and
     pragmas (660 seeds were run this way while building the partitioning, none differed)."""
     folder = tmp_path / "migrations"
-    _chain(folder, random_chain(seed))
+    write_chain(folder, random_chain(seed))
     partitioned = lint([folder], cwd=tmp_path)
     monkeypatch.setattr(shadow_module, "_PARTITION", False)
     assert _key(partitioned) == _key(lint([folder], cwd=tmp_path))
@@ -185,7 +171,7 @@ def test_random_chains_give_the_same_findings_both_ways(tmp_path, monkeypatch, s
 def test_the_chains_meet_what_reaches_beyond_a_files_words(tmp_path):
     """The findings the linked chain must give, whichever way it is checked."""
     folder = tmp_path / "migrations"
-    files = _chain(folder, LINKED)
+    files = write_chain(folder, LINKED)
     found = {(f.path, f.code, f.message) for f in lint([folder], cwd=tmp_path)}
 
     def messages(up_start):
@@ -275,10 +261,10 @@ def test_a_file_that_renames_or_drops_a_column_meets_every_view_and_trigger(sql)
 def test_what_a_down_drop_column_reports(tmp_path, down, expected):
     folder = tmp_path / "migrations"
     write_py(folder, "001-base.py", migration(
-        1, _body("CREATE TABLE p (id INTEGER PRIMARY KEY, note TEXT);"),
-        _body("DROP TABLE p;")))
+        1, exec_body("CREATE TABLE p (id INTEGER PRIMARY KEY, note TEXT);"),
+        exec_body("DROP TABLE p;")))
     target = write_py(folder, "002-extra.py", migration(
-        2, _body("ALTER TABLE p ADD COLUMN extra TEXT;"), _body(down)))
+        2, exec_body("ALTER TABLE p ADD COLUMN extra TEXT;"), exec_body(down)))
     found = sorted({f.code for f in lint([target], cwd=tmp_path)})
     assert found == expected
 
