@@ -9,6 +9,7 @@ mis-parses some that SQLite accepts. The rules therefore classify statements wit
 
 from __future__ import annotations
 
+import os
 import re
 import sqlite3
 import threading
@@ -533,8 +534,9 @@ def run_on_copy(schema: sqlite3.Connection, sql: str, *, then: tuple[str, ...] =
 def compile_alone(sql: str) -> str | None:
     """SQLite's message when it compiles ``sql`` in an empty database, else ``None``."""
     conn = getattr(_EMPTY, "conn", None)
-    if conn is None:
+    if conn is None or _EMPTY.pid != os.getpid():  # never use a connection across fork()
         conn = _EMPTY.conn = sqlite3.connect(":memory:", check_same_thread=False)
+        _EMPTY.pid = os.getpid()
     try:
         conn.execute("EXPLAIN " + sql).fetchall()
     except sqlite3.Error as exc:
