@@ -499,6 +499,9 @@ def test_the_legacy_alter_table_pragma_is_replayed():
     bracketed = REBUILD_UNDER_A_VIEW.format(pragma_on="PRAGMA legacy_alter_table = ON;\n",
                                             pragma_off="PRAGMA legacy_alter_table = OFF;\n")
     assert lint_sql(bracketed, schema=schema, select=["QS0"]) == []
+    # the rules that rerun a statement on a copy see the pragma too (QS403 did not)
+    assert [f.code for f in lint_sql(plain, schema=schema)] == ["QS403"]
+    assert lint_sql(bracketed, schema=schema) == []
 
 
 def test_unbalanced_quotes_in_sql_are_syntax_errors_not_crashes(tmp_path):

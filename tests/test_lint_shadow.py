@@ -334,3 +334,27 @@ def test_rebuild_and_renamed_away_names(name, table, rebuild, away):
     assert names.is_renamed_away(name, table) is away
     if (rebuild or away) and name != table:
         assert table in names.bases(name)  # so the shadow holds the table the rules compare
+
+
+@pytest.mark.parametrize("pragma, expected", [
+    ("PRAGMA legacy_alter_table = ON;", False),   # the rename then checks no view
+    ("PRAGMA legacy_alter_table = OFF;", True),
+    ("SELECT 1;", True),
+])
+def test_a_pragma_an_earlier_migration_sets_stays_set_for_the_next(tmp_path, pragma, expected):
+    """One connection runs a whole `migrate up`, so a connection setting made by one
+    migration holds for the next ones; the shadow carries it from file to file."""
+    folder = tmp_path / "migrations"
+    write_chain(folder, [("CREATE TABLE IF NOT EXISTS a (x);\n"
+                          "CREATE VIEW IF NOT EXISTS broken AS SELECT * FROM gone;",
+                          "DROP VIEW IF EXISTS broken;\nDROP TABLE IF EXISTS a;"),
+                         (pragma, "SELECT 1;"),
+                         ("ALTER TABLE a RENAME TO b;", "ALTER TABLE b RENAME TO a;")])
+    found = lint([folder], cwd=tmp_path)
+    def blocked(statement):
+        return any(f.statement == statement and "error in view broken" in f.message for f in found)
+
+    assert blocked("ALTER TABLE a RENAME TO b;") is expected, found
+    # down() runs in a later `migrate down`, on a new connection: the setting is gone, so
+    # its rename is blocked once up()'s went through (else there is no b to rename)
+    assert blocked("ALTER TABLE b RENAME TO a;") is not expected

@@ -76,14 +76,14 @@ class ShadowConnection(sqlite3.Connection):
 
 
 @contextmanager
-def scratch(conn: sqlite3.Connection, *, progress: bool = True):
-    """Run statements on ``conn`` as if on a fresh copy of its main database, then undo them.
+def scratch(conn: sqlite3.Connection, *, progress: bool = True, fresh: bool = False):
+    """Run statements on ``conn`` as if on a copy of its database, then undo them.
 
     Everything runs inside a SAVEPOINT that is rolled back on exit (DDL is transactional
-    in SQLite). Inside, the connection looks like a new one holding only the main database:
-    the connection-level pragmas a shadow replays are off and temporary objects are gone.
-    With ``progress=False`` the progress handler is suspended too. All of it is restored
-    on exit.
+    in SQLite). With ``fresh``, the connection looks like a new one holding only the main
+    database (as a later ``migrate down`` sees it): the connection-level pragmas a shadow
+    replays are off and temporary objects are gone. With ``progress=False`` the progress
+    handler is suspended. All of it is restored on exit.
     """
     handler = getattr(conn, "progress", None)
     if not progress and handler is not None:
@@ -93,20 +93,8 @@ def scratch(conn: sqlite3.Connection, *, progress: bool = True):
         like = bool(getattr(conn, "case_sensitive_like", False))
         conn.execute(f"SAVEPOINT {_SCRATCH}")
         try:
-            for name, value in saved:
-                if value:
-                    conn.execute(f"PRAGMA {name} = 0")
-            if like:
-                conn.execute("PRAGMA case_sensitive_like = 0")
-                conn.case_sensitive_like = False
-            temp = conn.execute(
-                "SELECT type, name FROM sqlite_temp_master WHERE type IN "
-                "('trigger', 'view', 'index', 'table') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
-            ).fetchall()
-            order = {"trigger": 0, "view": 1, "index": 2, "table": 3}
-            for kind, name in sorted(temp, key=lambda row: order[row[0]]):
-                quoted = '"' + name.replace('"', '""') + '"'
-                conn.execute(f"DROP {kind.upper()} IF EXISTS temp.{quoted}")
+            if fresh:
+                _as_new_connection(conn, saved, like)
             yield conn
         finally:
             if conn.in_transaction:
@@ -125,6 +113,24 @@ def scratch(conn: sqlite3.Connection, *, progress: bool = True):
     finally:
         if not progress and handler is not None:
             conn.set_progress_handler(handler, 1000)
+
+
+def _as_new_connection(conn: sqlite3.Connection, saved, like: bool) -> None:
+    """Switch off the replayed connection-level pragmas and drop temporary objects."""
+    for name, value in saved:
+        if value:
+            conn.execute(f"PRAGMA {name} = 0")
+    if like:
+        conn.execute("PRAGMA case_sensitive_like = 0")
+        conn.case_sensitive_like = False
+    temp = conn.execute(
+        "SELECT type, name FROM sqlite_temp_master WHERE type IN "
+        "('trigger', 'view', 'index', 'table') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
+    ).fetchall()
+    order = {"trigger": 0, "view": 1, "index": 2, "table": 3}
+    for kind, name in sorted(temp, key=lambda row: order[row[0]]):
+        quoted = '"' + name.replace('"', '""') + '"'
+        conn.execute(f"DROP {kind.upper()} IF EXISTS temp.{quoted}")
 
 
 def _quiet_sqlglot() -> None:

@@ -132,9 +132,6 @@ class Catalog:
         self._odd: set = set()
         self._views_triggers: set = set()
 
-    def __len__(self) -> int:
-        return len(self.entries)
-
     def next_seq(self) -> int:
         self._seq += 1
         return self._seq
@@ -211,7 +208,6 @@ class Catalog:
                               if entries[k].type == "index")
         return sorted((entries[k] for k in chosen), key=lambda e: e.seq)
 
-
     def _named_by(self, words, *, owners: bool = False) -> set:
         """Keys of the objects named (or, with ``owners``, whose table is named) by words
         of ``words``."""
@@ -284,9 +280,9 @@ class Shadow:
               alters: bool = False) -> None:
         """Check the next statements in a fresh database holding the objects statements
         made of ``words`` can meet (everything when ``words`` is ``None``). ``created``: the
-        names they create or rename to; ``alters``: they include an ALTER TABLE that renames or
-        drops, on which SQLite checks every view and trigger of the schema. Whatever :meth:`settle` does not write back is
-        forgotten."""
+        names they create or rename to; ``alters``: they include an ALTER TABLE that renames
+        or drops, on which SQLite checks every view and trigger of the schema. Whatever
+        :meth:`settle` does not write back is forgotten."""
         if self._scratch:
             raise RuntimeError("a scratch view cannot focus")
         wanted = None if words is None or not _PARTITION else {w.lower() for w in words}
@@ -299,8 +295,8 @@ class Shadow:
             entries = self.catalog.select(None)
             if not self._load(entries):
                 self.known = False  # the schema cannot be rebuilt: what it holds is a guess
-        for name, on in self._pragmas.items():
-            if on:
+        for name in _CARRIED_PRAGMAS:
+            if self._pragmas.get(name):
                 self.conn.execute(f"PRAGMA {name} = ON")
         if self._pragmas.get("case_sensitive_like"):
             self.conn.execute("PRAGMA case_sensitive_like = ON")
@@ -370,9 +366,10 @@ class Shadow:
     # -- statements -----------------------------------------------------------------
 
     @contextmanager
-    def scratch(self):
+    def scratch(self, *, fresh: bool = True):
         """A view of this shadow whose statements are undone on exit (a SAVEPOINT rolled
-        back): as if they ran on an independent copy, without copying the database."""
+        back): as if they ran on an independent copy, without copying the database; with
+        ``fresh``, on a new connection to it (see :func:`~qscaffold.lint.model.scratch`)."""
         view = Shadow.__new__(Shadow)
         view.conn = self.conn
         view.known = self.known
@@ -380,12 +377,12 @@ class Shadow:
         view._steps = self._steps
         view._scratch = True
         self._steps[0] = 0
-        with scratch(self.conn):
+        with scratch(self.conn, fresh=fresh):
             yield view
 
     def probe_with_stub(self, sql: str, table: str) -> str | None:
         """SQLite's verdict on ``sql`` once a stub table ``table`` exists (undone after)."""
-        with self.scratch() as view:
+        with self.scratch(fresh=False) as view:
             quoted = '"' + table.replace('"', '""') + '"'
             if view._run(f"CREATE TABLE {quoted} (_qs_stub)") is not None:
                 return None
