@@ -60,8 +60,8 @@ def shadow_database(ddl: str | list[str] = ()) -> sqlite3.Connection:
     return conn
 
 
-# Connection-level settings a fresh connection starts with switched off. A scratch run
-# (below) sees them as a fresh copy of the database would, and leaves them as they were.
+# Connection-level settings a fresh connection starts with switched off. A fresh scratch
+# run (below) sees them as a new connection would; any scratch run leaves them as they were.
 _SCRATCH_PRAGMAS = ("legacy_alter_table", "recursive_triggers", "defer_foreign_keys")
 _READ_SCRATCH_PRAGMAS = "SELECT * FROM " + ", ".join(f"pragma_{n}" for n in _SCRATCH_PRAGMAS)
 _SCRATCH = "_qs_scratch"
