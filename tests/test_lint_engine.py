@@ -616,3 +616,16 @@ def test_noqa_comments_are_read_whatever_their_case(tmp_path):
     write_py(folder, "001-t.py", migration(
         1, f'    db.exec("{sql}")  # Qscaffold: NoQA: QS201\n', '    db.exec("DROP TABLE IF EXISTS t")\n'))
     assert lint([folder], cwd=tmp_path) == []
+
+
+def test_statements_sqlglot_cannot_parse_are_reported_in_their_own_files(tmp_path):
+    """QS002's parses run together once the folder is checked: each finding still lands on
+    its file and line, and a noqa on the call still silences it (without an unused-noqa)."""
+    sql = "CREATE TABLE IF NOT EXISTS tags{n} (id INTEGER PRIMARY KEY, names TEXT[])"
+    folder = tmp_path / "migrations"
+    for n, comment in ((1, ""), (2, "  # qscaffold: noqa: QS002"), (3, "")):
+        write_py(folder, f"00{n}-tags.py", migration(
+            n, f'    db.exec("SELECT 1")\n    db.exec("{sql.format(n=n)}"){comment}\n',
+            f'    db.exec("DROP TABLE IF EXISTS tags{n}")\n'))
+    found = [(f.path.rsplit("/", 1)[-1], f.line, f.code) for f in lint([folder], cwd=tmp_path)]
+    assert found == [("001-tags.py", 7, "QS002"), ("003-tags.py", 7, "QS002")]

@@ -212,6 +212,7 @@ class _Linter:
                                 if r.kind == "statement" and options.selected(r.code)]
         self.file_rules = [r for r in rules.values() if r.kind == "file" and options.selected(r.code)]
         self.rules = rules
+        self._to_parse: list[tuple[list[_Raw], str, SqlPiece]] = []  # see flush_parses
 
     # The replay of a file that is not reported: up() SQL only, no rules, no parsing.
     def replay_only(self, ex: _Extracted, shadow: Shadow) -> None:
@@ -346,12 +347,22 @@ class _Linter:
         if error is None or not _is_syntax_error(error):
             # Parsing is what loads sqlglot: skip it when QS002 is not wanted (--ignore QS002).
             if kind != "file" and not reported_error and self.options.selected("QS002") \
-                    and not is_sqlglot_blind_spot(piece.text) and stmt.tree is None:
-                reason = stmt.parse_error or "no reason given"
-                local.append(self._raw(display, piece.line, piece.column, "QS002", stmt,
-                                       f"sqlglot cannot parse this statement ({reason}); SQLite "
-                                       "accepts it and every rule checked it", anchors))
+                    and not is_sqlglot_blind_spot(piece.text):
+                self._to_parse.append((raws, display, piece))
         raws.extend(local)
+
+    def flush_parses(self) -> None:
+        """Give sqlglot the statements QS002 waits on, all in one run (about twice as fast as
+        parsing each one between the other checks), and report those it cannot parse into
+        their files' findings."""
+        for raws, display, piece in self._to_parse:
+            stmt = Statement(piece.text)
+            if stmt.tree is None:
+                reason = stmt.parse_error or "no reason given"
+                raws.append(self._raw(display, piece.line, piece.column, "QS002", stmt,
+                                      f"sqlglot cannot parse this statement ({reason}); SQLite "
+                                      "accepts it and every rule checked it", piece.anchor_lines))
+        self._to_parse.clear()
 
     def _oracle(self, error: str | None, shadow: Shadow, was_known: bool, kind: str, sql: str):
         if error is None:
@@ -492,6 +503,7 @@ def lint_sql(sql: str, *, path: str = "<sql>", schema: str | Sequence[str] | Non
             piece.section = section
         shadow.focus_on([p.text for p in ex.pieces])
         result = linter.lint_file(ex, shadow, path)
+        linter.flush_parses()
     finally:
         shadow.close()
     return sort_findings(_finish(result, options, linter.rules, path))
@@ -572,7 +584,7 @@ def _lint_share(chain: list[Path], wanted: set[Path], start: int, stop: int,
     """Findings for the wanted files of ``chain[start:stop]``, after replaying the files
     before ``start``."""
     linter = _Linter(options)
-    findings: list[Finding] = []
+    results: list[tuple[_FileResult, str]] = []
     shadow = Shadow(known=not _starts_after_a_baseline(chain))
     try:
         twins = _shared_versions(chain)
@@ -588,13 +600,14 @@ def _lint_share(chain: list[Path], wanted: set[Path], start: int, stop: int,
                         display, 1, 1, "QS906", None,
                         f"version {parse_filename(file.name)[0]} is also used by "
                         f"{other.name}: renumber one of them", (1,)))
-                findings.extend(_finish(result, options, linter.rules, display))
+                results.append((result, display))
             else:
                 linter.replay_only(ex, shadow)
             shadow.settle()
     finally:
         shadow.close()
-    return findings
+    linter.flush_parses()
+    return [f for result, display in results for f in _finish(result, options, linter.rules, display)]
 
 
 def collect_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
