@@ -121,7 +121,7 @@ def _check_target(ctx, param, value):
 @click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, callback=_check_target,
               help="Oldest SQLite the migrations must run on [default: target_sqlite, else this one].")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
-              help="Processes for folders of 100 files or more (Linux) [default: one per CPU].")
+              help="Processes for folders of 100 files or more (Linux) [default: one per CPU, up to 8].")
 def lint(paths, output_format: str, select, ignore, target, jobs: int) -> None:
     """Check migration files (.py, .sql) or folders without running them.
 

@@ -88,3 +88,6 @@ def test_small_folders_and_jobs_1_stay_in_one_process():
     assert engine._workers(1, 10_000) == 1
     assert engine._workers(4, 10_000) == 4
     assert engine._workers(8, engine.PARALLEL_MIN_FILES) == 2  # at least 50 files each
+    usable = len(engine.os.sched_getaffinity(0))
+    assert engine._workers(0, 100_000) == min(usable, engine._AUTO_MAX_WORKERS)
+    assert engine._workers(16, 100_000) == 16  # asked for explicitly

@@ -516,8 +516,8 @@ def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1) -
 
     ``jobs`` > 1 lets a folder with many files to report be checked by that many processes
     at once (on Linux, from :data:`PARALLEL_MIN_FILES` files): each replays the schema the
-    files before its share build, then checks its share. ``0`` means one per CPU. The
-    findings are the same either way.
+    files before its share build, then checks its share. ``0`` means one per usable CPU, up
+    to 8. The findings are the same either way.
 
     Raises :class:`UsageError` for a missing path or a bad setting.
     """
@@ -546,14 +546,18 @@ def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1) -
 
 # Below this many files to report, starting processes costs more than it saves.
 PARALLEL_MIN_FILES = 100
+_AUTO_MAX_WORKERS = 8
 # Replaying a file that is not reported (up() DDL only) costs about this much of checking it.
 _REPLAY_COST = 0.15
 
 
 def _workers(jobs: int, files: int) -> int:
+    """How many processes check ``files`` files: ``jobs``, or with 0 the CPUs this process
+    may run on, up to :data:`_AUTO_MAX_WORKERS` (each replays the files before its share, so
+    more costs memory and CPU for little); at least 50 files each."""
     if jobs == 1 or files < PARALLEL_MIN_FILES or not sys.platform.startswith("linux"):
         return 1
-    count = jobs if jobs > 1 else (os.cpu_count() or 1)
+    count = jobs if jobs > 1 else min(len(os.sched_getaffinity(0)), _AUTO_MAX_WORKERS)
     return max(1, min(count, files // (PARALLEL_MIN_FILES // 2)))
 
 
