@@ -238,7 +238,7 @@ class _Linter:
         want_snapshots = ex.is_python and self.options.selected("QS207") and any(
             p.section == "down" for p in ex.pieces)
         # columns can only change in tables the file's SQL names
-        named = words_of(ex.pieces) if want_snapshots else set()
+        named = sql_words(p.text for p in ex.pieces) if want_snapshots else set()
         snapshots: dict[str, dict] = {"before": shadow.snapshot(named)} if want_snapshots else {}
         dynamic_down = False
         for call in ex.calls:
@@ -393,11 +393,6 @@ class _Linter:
         severity = self.rules[code].severity if code in self.rules else Severity.ERROR
         return _Raw(Finding(path, line, column, code, severity, message,
                             stmt.normalized if stmt is not None else ""), frozenset(anchors))
-
-
-def words_of(pieces: Iterable[SqlPiece]) -> set[str]:
-    """The words (lower-cased) the SQL of ``pieces`` is made of."""
-    return sql_words(p.text for p in pieces)
 
 
 def _following(pieces: list[SqlPiece], index: int) -> tuple[str, ...]:

@@ -60,10 +60,12 @@ def shadow_database(ddl: str | list[str] = ()) -> sqlite3.Connection:
     return conn
 
 
-# Connection-level settings a fresh connection starts with switched off. A fresh scratch
-# run (below) sees them as a new connection would; any scratch run leaves them as they were.
-_SCRATCH_PRAGMAS = ("legacy_alter_table", "recursive_triggers", "defer_foreign_keys")
-_READ_SCRATCH_PRAGMAS = "SELECT * FROM " + ", ".join(f"pragma_{n}" for n in _SCRATCH_PRAGMAS)
+# Connection-level settings a shadow replays and carries from migration to migration (one
+# connection runs a whole `migrate up`); a new connection starts with them off. A fresh
+# scratch run (below) sees them as a new connection would; any scratch run leaves them as
+# they were. (case_sensitive_like, which SQLite cannot report, is handled beside them.)
+CONNECTION_PRAGMAS = ("legacy_alter_table", "recursive_triggers", "defer_foreign_keys")
+READ_CONNECTION_PRAGMAS = "SELECT * FROM " + ", ".join(f"pragma_{n}" for n in CONNECTION_PRAGMAS)
 _SCRATCH = "_qs_scratch"
 
 
@@ -89,7 +91,7 @@ def scratch(conn: sqlite3.Connection, *, progress: bool = True, fresh: bool = Fa
     if not progress and handler is not None:
         conn.set_progress_handler(None, 0)
     try:
-        saved = list(zip(_SCRATCH_PRAGMAS, conn.execute(_READ_SCRATCH_PRAGMAS).fetchone()))
+        saved = list(zip(CONNECTION_PRAGMAS, conn.execute(READ_CONNECTION_PRAGMAS).fetchone()))
         like = bool(getattr(conn, "case_sensitive_like", False))
         conn.execute(f"SAVEPOINT {_SCRATCH}")
         try:
@@ -103,7 +105,7 @@ def scratch(conn: sqlite3.Connection, *, progress: bool = True, fresh: bool = Fa
                     conn.execute(f"RELEASE {_SCRATCH}")
                 except sqlite3.Error:
                     pass
-            now = conn.execute(_READ_SCRATCH_PRAGMAS).fetchone()
+            now = conn.execute(READ_CONNECTION_PRAGMAS).fetchone()
             for (name, value), current in zip(saved, now):
                 if current != value:
                     conn.execute(f"PRAGMA {name} = {int(value)}")

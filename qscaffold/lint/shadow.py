@@ -27,7 +27,7 @@ from collections.abc import Iterable
 from contextlib import contextmanager
 
 from ..sql import first_keywords
-from .model import ShadowConnection, scratch
+from .model import CONNECTION_PRAGMAS, READ_CONNECTION_PRAGMAS, ShadowConnection, scratch
 from .names import bases
 
 __all__ = ["Shadow", "Catalog", "classify"]
@@ -36,12 +36,8 @@ _TRANSACTION = {"BEGIN", "COMMIT", "END", "ROLLBACK"}
 _SAVEPOINT = {"SAVEPOINT", "RELEASE"}
 _FILE_TOUCHING = {"ATTACH", "DETACH", "VACUUM"}
 _DDL = {"CREATE", "DROP", "ALTER"}
-# connection-level settings a migration may switch on; they stay on for the next migrations
-# of the same run (one connection), so the shadow carries them from file to file
-_REPLAYED_PRAGMAS = {"LEGACY_ALTER_TABLE", "DEFER_FOREIGN_KEYS", "RECURSIVE_TRIGGERS",
-                     "CASE_SENSITIVE_LIKE"}
-_CARRIED_PRAGMAS = ("legacy_alter_table", "defer_foreign_keys", "recursive_triggers")
-_READ_CARRIED_PRAGMAS = "SELECT * FROM " + ", ".join(f"pragma_{n}" for n in _CARRIED_PRAGMAS)
+# the pragmas replayed (and carried from file to file): the only ones run, as harmless
+_REPLAYED_PRAGMAS = {n.upper() for n in CONNECTION_PRAGMAS} | {"CASE_SENSITIVE_LIKE"}
 # Check each file in a database of the objects it can meet (see the module docstring);
 # switched off only to compare against a database holding the whole schema.
 _PARTITION = True
@@ -295,7 +291,7 @@ class Shadow:
             entries = self.catalog.select(None)
             if not self._load(entries):
                 self.known = False  # the schema cannot be rebuilt: what it holds is a guess
-        for name in _CARRIED_PRAGMAS:
+        for name in CONNECTION_PRAGMAS:
             if self._pragmas.get(name):
                 self.conn.execute(f"PRAGMA {name} = ON")
         if self._pragmas.get("case_sensitive_like"):
@@ -345,8 +341,8 @@ class Shadow:
         catalog = self.catalog
         try:
             rows = self._master_rows()
-            values = self.conn.execute(_READ_CARRIED_PRAGMAS).fetchone()
-            self._pragmas.update((name, bool(v)) for name, v in zip(_CARRIED_PRAGMAS, values))
+            values = self.conn.execute(READ_CONNECTION_PRAGMAS).fetchone()
+            self._pragmas.update((name, bool(v)) for name, v in zip(CONNECTION_PRAGMAS, values))
         except sqlite3.Error:
             self.known = False
             return

@@ -564,11 +564,6 @@ _ORDINARY = "type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'"
 _NOT_ASCII = "name GLOB '*[^ -~]*'"
 
 
-def tables(schema: sqlite3.Connection) -> list[tuple[str, str]]:
-    """``(name, sql)`` of every ordinary table."""
-    return schema.execute(f"SELECT name, sql FROM sqlite_master WHERE {_ORDINARY}").fetchall()
-
-
 def tables_within(schema: sqlite3.Connection, text: str) -> list[tuple[str, str]]:
     """``(name, sql)`` of the ordinary tables whose lower-cased name may occur in ``text``
     (lower-cased): a superset of those whose name does, in schema order."""

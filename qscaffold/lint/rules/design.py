@@ -7,7 +7,7 @@ import re
 from ..model import Severity
 from ..registry import rule
 from ._syntax import (at, compile_alone, created_name, is_op, is_word, parse_create_table,
-                      parse_drop, table_sql, tables, tokenize, words_at)
+                      parse_drop, table_sql, tokenize, words_at)
 from ._syntax import is_rebuild_name, tables_within
 from .alter import alter_of
 
