@@ -173,7 +173,7 @@ def plan_diff(old: Schema, new: Schema, *, renames=(), target: Version | None = 
             column_maps.setdefault(current.lower(), {})[to_col.name.lower()] = col.name
     broken_steps = [Step(f"DROP VIEW IF EXISTS {q(old.entries[('view', k)].name)}",
                          f"view {old.entries[('view', k)].name} names something missing: "
-                         "ALTER TABLE … RENAME fails while it exists; it is created again from TO")
+                         "ALTER TABLE ... RENAME fails while it exists; it is created again from TO")
                     for k in sorted(old.broken_views)]
     if rename_steps:
         old = _apply(old, [s.sql for s in broken_steps] + [s.sql for s in rename_steps])
@@ -541,3 +541,18 @@ def diff_sources(from_source, to_source, *, renames=(), target: Version | None =
 
 
 __all__ = ["SchemaDiff", "Step", "diff_sources", "format_version", "parse_renames", "plan_diff", "replay"]
+
+
+def diff_paths(from_path, to_path, *, renames=(), target: Version | None = None) -> SchemaDiff:
+    """``schema diff FROM TO``: each a migrations folder, a database file or a ``.sql`` file."""
+    from .sources import open_source
+
+    first = open_source(from_path)
+    try:
+        second = open_source(to_path, check_views=False)
+        try:
+            return diff_sources(first, second, renames=renames, target=target)
+        finally:
+            second.close()
+    finally:
+        first.close()
