@@ -8,34 +8,10 @@ import sqlite3
 
 import pytest
 
-from qscaffold.database import Database
+from _schema_support import apply_like_runner, schema_of
+
 from qscaffold.schema.diff import plan_diff
 from qscaffold.schema.model import read_model
-from qscaffold.schema.sources import load_schema_text
-
-
-def schema_of(sql: str):
-    conn = load_schema_text(sql, "test.sql")
-    try:
-        return read_model(conn, check_views=True)
-    finally:
-        conn.close()
-
-
-def apply_like_runner(conn: sqlite3.Connection, script: str) -> None:
-    """Foreign keys off, one transaction, foreign_key_check before commit."""
-    conn.isolation_level = None
-    conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        Database(conn).exec(script)
-        problems = conn.execute("PRAGMA foreign_key_check").fetchall()
-        assert not problems, problems
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("PRAGMA foreign_keys = ON")
 
 
 def migrate(from_sql: str, to_sql: str, rows: str = "", *, renames=(), target=None):
@@ -74,7 +50,7 @@ def test_new_and_dropped_tables_say_that_data_goes():
                          "INSERT INTO keep VALUES (1);")
     text = plan.to_sql()
     assert "DESTROYS DATA: table old" in text
-    assert "CREATE TABLE fresh" in text
+    assert "CREATE TABLE IF NOT EXISTS fresh" in text
     assert any("--rename old=fresh" in w for w in plan.warnings)
     assert conn.execute("SELECT b FROM keep").fetchall() == [(1,)]
 

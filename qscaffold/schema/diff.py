@@ -31,6 +31,7 @@ from .expressions import same_expression, same_expressions, same_statement
 from .features import Version, format_version, has
 from .model import Column, Schema, Table, read_model
 from .normalize import display, normal_tokens
+from .quote import if_not_exists
 from .quote import quote_identifier as q
 from .quote import quote_string
 
@@ -240,9 +241,11 @@ def plan_diff(old: Schema, new: Schema, *, renames=(), target: Version | None = 
     drop_indexes: list[str] = []
     for index in old.objects("index"):
         on = index.table.lower()
-        if on in gone_tables or on in rebuilt:
+        if on in gone_tables:
             continue
         mine = new.entry("index", index.name)
+        if on in rebuilt and mine is not None and same_statement(index.sql, mine.sql):
+            continue  # goes with the old table and is created again after the rebuild
         if mine is None or not same_statement(index.sql, mine.sql):
             drop_indexes.append(index.name.lower())
 
@@ -258,11 +261,11 @@ def plan_diff(old: Schema, new: Schema, *, renames=(), target: Version | None = 
         if index.name.lower() in drop_indexes:
             steps.append(Step(f"DROP INDEX IF EXISTS {q(index.name)}"))
     for table in dropped:
-        steps.append(Step(f"DROP TABLE {q(table.name)}",
+        steps.append(Step(f"DROP TABLE IF EXISTS {q(table.name)}",
                           f"DESTROYS DATA: table {table.name} and all its rows are dropped", True))
     for key in recreated:
         a = old_tables[key]
-        steps.append(Step(f"DROP TABLE {q(a.name)}",
+        steps.append(Step(f"DROP TABLE IF EXISTS {q(a.name)}",
                           f"DESTROYS DATA: virtual table {a.name} changed; it is dropped and created "
                           "again, empty (refill it from its source)", True))
     for table in sorted(created + [new_tables[k] for k in recreated], key=lambda t: t.order):
@@ -355,7 +358,12 @@ def replay(schema: Schema) -> sqlite3.Connection:
 
 
 def _create(sql: str) -> str:
-    return sql.rstrip().rstrip(";")
+    """TO's CREATE statement as written, with IF NOT EXISTS (as every scaffolded file has)."""
+    sql = sql.rstrip().rstrip(";")
+    try:
+        return if_not_exists(sql)
+    except ValueError:  # CREATE TEMP …: kept as written
+        return sql
 
 
 # -- native ALTER -------------------------------------------------------------------------
@@ -467,7 +475,7 @@ def _rebuild(plan: SchemaDiff, a: Table, b: Table, taken: set[str], column_map: 
             and c.name.lower() not in {v.lower() for v in column_map.values()}]
     t, nt = q(a.name), q(new_name)
     why = _why_rebuild(a, b)
-    steps = [Step(renamed(b.sql, new_name), f"rebuild {b.name}: {why}")]
+    steps = [Step(_create(renamed(b.sql, new_name)), f"rebuild {b.name}: {why}")]
     if targets:
         steps.append(Step(f"INSERT INTO {nt} ({', '.join(targets)})\n  SELECT {', '.join(sources)} FROM {t}"))
     if a.autoincrement and b.autoincrement:
@@ -476,9 +484,9 @@ def _rebuild(plan: SchemaDiff, a: Table, b: Table, taken: set[str], column_map: 
         steps.append(Step(f"INSERT INTO sqlite_sequence (name, seq)\n  SELECT {quote_string(new_name)}, seq "
                           f"FROM sqlite_sequence WHERE name = {quote_string(a.name)}"))
     if lost:
-        steps.append(Step(f"DROP TABLE {t}", f"DESTROYS DATA: the values of {', '.join(lost)} are not copied", True))
+        steps.append(Step(f"DROP TABLE IF EXISTS {t}", f"DESTROYS DATA: the values of {', '.join(lost)} are not copied", True))
     else:
-        steps.append(Step(f"DROP TABLE {t}"))
+        steps.append(Step(f"DROP TABLE IF EXISTS {t}"))
     steps.append(Step(f"ALTER TABLE {nt} RENAME TO {q(b.name)}"))
     return steps
 

@@ -106,8 +106,10 @@ def load_schema_file(path: Path, label: str | None = None) -> sqlite3.Connection
 
 def load_schema_text(text: str, label: str) -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", isolation_level=None)
+    line, counted = 1, 0
     for statement in split_statements(text):
-        line = text.count("\n", 0, statement.start) + 1
+        line += text.count("\n", counted, statement.start)  # counted once: linear in the file
+        counted = statement.start
         words = first_keywords(statement.text, 1)
         if words != ("CREATE",):
             conn.close()
