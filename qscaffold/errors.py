@@ -81,3 +81,7 @@ class MigrationFailed(QscaffoldError):
 
 class ForeignKeyViolation(MigrationFailed):
     """``PRAGMA foreign_key_check`` found rows that reference missing parents."""
+
+
+class TransactionEscaped(MigrationFailed):
+    """A migration ended the runner's transaction itself: its work may be partly saved."""

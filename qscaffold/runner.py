@@ -33,9 +33,11 @@ from .errors import (
     OutOfOrder,
     QscaffoldError,
     RefusedError,
+    TransactionEscaped,
     UsageError,
 )
 from .files import MigrationFile, discover, format_filename
+from .guard import TransactionGuard
 
 
 class _Logger:
@@ -201,6 +203,9 @@ class MigrationRunner:
         self._files: list[MigrationFile] | None = None
         self._tables_ready = False
         self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
+        # The transaction guard's authorizer (qscaffold.guard) runs on connections the runner
+        # owns; a caller's connection keeps its own authorizer and gets the check afterwards.
+        self._guarded = self._owns_connection
 
     # -- connection ------------------------------------------------------------------
 
@@ -463,24 +468,37 @@ class MigrationRunner:
             self._adopt(conn, current)
             started = time.perf_counter()
             function = migration.up if direction == "up" else migration.down
+            self._fk_scope.start(conn)
+            guard = TransactionGuard(conn, enforce=self._guarded,
+                                     observe=self._fk_scope.observe if self._fk_scope.watching else None)
+            failure: BaseException | None = None
+            guard.start()
             try:
-                self._fk_scope.start(conn)
-                try:
-                    detail = function(Database(conn))
-                finally:
-                    self._fk_scope.stop(conn)
-            except Exception as exc:
-                cause = str(exc) if isinstance(exc, QscaffoldError) else _one_line(exc)
+                detail = function(Database(conn))
+            except (Exception, SystemExit) as exc:
+                failure = exc
+            finally:
+                self._fk_scope.stop(conn)
+                escape = guard.finish()
+            if escape.untrusted:
+                raise self._escaped(migration, direction, current, escape, guard, failure)
+            if escape or failure is not None:
+                if escape:
+                    cause = f"{direction}() broke the rules of the runner's transaction: {escape.describe()}"
+                elif isinstance(failure, SystemExit):
+                    cause = f"{direction}() called sys.exit({failure.code!r})"
+                elif isinstance(failure, QscaffoldError):
+                    cause = str(failure)
+                else:
+                    cause = _one_line(failure)
+                conn.execute("ROLLBACK")
+                guard.restore()
+                trust = " (the settings it changed are put back)" if escape.changed else ""
                 raise MigrationFailed(
-                    f"{migration.path}: {direction}() failed: {cause}; rolled back, "
+                    f"{migration.path}: {direction}() failed: {cause}; rolled back{trust}, "
                     f"the database stays at version {current}", version=migration.version,
                     reason=f"fails: {cause}",
-                ) from exc
-            if not conn.in_transaction:
-                cause = (f"{direction}() committed or rolled back the runner's transaction itself; "
-                         "its changes may be partly saved")
-                raise MigrationFailed(f"{migration.path}: {cause}", version=migration.version,
-                                      reason=f"fails: {cause}")
+                ) from failure
             try:
                 _check_foreign_keys(conn, migration, direction, current,
                                     self._fk_scope.tables_to_check(conn))
@@ -512,6 +530,24 @@ class MigrationRunner:
                     direction, migration.filename, duration, waited * 1000)
         return MigrationResult(migration.version, migration.name, migration.filename,
                                direction, duration, detail=detail)
+
+    def _escaped(self, migration: MigrationFile, direction: str, current: int, escape, guard,
+                 failure: BaseException | None) -> MigrationFailed:
+        """The error for a migration that ended the runner's transaction: what it ran before
+        that may be saved, so no rollback is claimed. Whatever transaction is open now (one the
+        migration began) is rolled back, and the settings it changed are put back."""
+        conn = self.connection
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        guard.restore()
+        self._fk_scope.forget()
+        recorded = _current_version(conn) if _has_bookkeeping(conn) else 0
+        also = f"; then it failed: {_one_line(failure)}" if failure is not None else ""
+        cause = f"{direction}() escaped the runner's transaction: {escape.describe()}{also}"
+        return TransactionEscaped(
+            f"{migration.path}: {cause}; NOT rolled back: what it ran may be saved (the recorded version is {recorded}, was {current}); compare "
+            "the database with a backup", version=migration.version, reason=f"fails: {cause}",
+        )
 
     def _adopt(self, conn: sqlite3.Connection, current: int) -> None:
         """Write history rows for versions a database made by the Node.js system already has."""
@@ -611,6 +647,7 @@ class MigrationRunner:
         runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout)
         runner._files = self.discover()
         runner._fk_scope = _ForeignKeyScope()  # our own connection: no caller's authorizer to keep
+        runner._guarded = True
         try:
             yield runner
         finally:
@@ -701,15 +738,12 @@ class _ForeignKeyScope:
         if conn.execute("PRAGMA schema_version").fetchone()[0] != self.schema_version:
             self.parents = None  # another connection changed the schema: check everything
             return
-        conn.set_authorizer(self._authorize)
-        self.watching = True
+        self.watching = True  # the transaction guard's authorizer calls observe()
 
     def stop(self, conn: sqlite3.Connection) -> None:
-        if self.watching:
-            conn.set_authorizer(None)
-            self.watching = False
+        self.watching = False
 
-    def _authorize(self, action, arg1, arg2, schema, _source):
+    def observe(self, action, arg1, arg2, schema, _source):
         if action in self._ROW_OR_TABLE:
             name = arg1
         elif action in self._ON_TABLE:
@@ -837,6 +871,12 @@ def _set_version(conn: sqlite3.Connection, version: int) -> None:
     cursor = conn.execute("UPDATE metadata SET value = ? WHERE key = ?", (str(version), VERSION_KEY))
     if cursor.rowcount == 0:
         conn.execute("INSERT INTO metadata (key, value) VALUES (?, ?)", (VERSION_KEY, str(version)))
+
+
+def _has_bookkeeping(conn: sqlite3.Connection) -> bool:
+    row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
+                       "AND name IN ('metadata', 'migration_history')").fetchone()
+    return row[0] == 2
 
 
 def _previous_version(conn: sqlite3.Connection, version: int) -> int:
