@@ -14,7 +14,7 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -38,6 +38,7 @@ from .errors import (
 )
 from .files import MigrationFile, discover, format_filename
 from .guard import TransactionGuard
+from .history import DatabaseState, History
 
 
 class _Logger:
@@ -55,34 +56,6 @@ class _Logger:
 
 
 logger = _Logger()
-
-METADATA_DDL = "CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY, value TEXT)"
-HISTORY_DDL = (
-    "CREATE TABLE IF NOT EXISTS migration_history ("
-    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, "
-    "applied_at TEXT NOT NULL, duration_ms INTEGER NOT NULL)"
-)
-VERSION_KEY = "schema_version"
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    version: int
-    name: str
-    checksum: str
-    applied_at: str
-    duration_ms: int
-
-
-@dataclass
-class DatabaseState:
-    """What the database says about itself (read without writing anything)."""
-
-    current_version: int = 0
-    history: dict[int, HistoryRow] = field(default_factory=dict)
-    has_metadata: bool = False
-    has_history: bool = False
-
 
 @dataclass
 class MigrationStatus:
@@ -157,10 +130,6 @@ class MigrationResult:
 
 
 Callback = Callable[[MigrationResult], None]
-
-
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _one_line(exc: BaseException) -> str:
@@ -305,7 +274,7 @@ class MigrationRunner:
         if not self._exists():
             return DatabaseState()
         with self._sqlite_errors():
-            return _read_state(self.connection)
+            return History(self.connection).read()
 
     def get_current_version(self) -> int:
         """The schema version recorded in the database (0 when nothing was applied)."""
@@ -444,13 +413,13 @@ class MigrationRunner:
         acquired = time.perf_counter()
         waited = acquired - waited
         try:
+            history = History(conn)
             if not self._tables_ready:
-                conn.execute(METADATA_DDL)
-                conn.execute(HISTORY_DDL)
+                history.create_tables()
                 self._tables_ready = True
-            current = _current_version(conn)
+            current = history.current_version()
             if direction == "up":
-                if _is_applied(conn, migration.version, current):
+                if history.is_applied(migration.version, current):
                     conn.execute("ROLLBACK")
                     logger.info("%s already applied by another connection", migration.filename)
                     return MigrationResult(migration.version, migration.name, migration.filename,
@@ -465,7 +434,9 @@ class MigrationRunner:
                     f"{migration.path}: the database is at version {current}, not "
                     f"{migration.version}; another process changed it"
                 )
-            self._adopt(conn, current)
+            adopted = history.adopt(current, self.discover())
+            if adopted:
+                logger.info("adopted %d migrations applied before history was kept", adopted)
             started = time.perf_counter()
             function = migration.up if direction == "up" else migration.down
             self._fk_scope.start(conn)
@@ -510,15 +481,9 @@ class MigrationRunner:
                 ) from None
             duration = (time.perf_counter() - started) * 1000
             if direction == "up":
-                conn.execute(
-                    "INSERT OR REPLACE INTO migration_history "
-                    "(version, name, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?)",
-                    (migration.version, migration.name, migration.checksum, _now(), round(duration)),
-                )
-                _set_version(conn, migration.version)
+                history.record_up(migration, duration)
             else:
-                conn.execute("DELETE FROM migration_history WHERE version = ?", (migration.version,))
-                _set_version(conn, _previous_version(conn, migration.version))
+                history.record_down(migration.version)
             conn.execute("COMMIT")
             duration = (time.perf_counter() - acquired) * 1000
         except BaseException:
@@ -541,33 +506,14 @@ class MigrationRunner:
             conn.execute("ROLLBACK")
         guard.restore()
         self._fk_scope.forget()
-        recorded = _current_version(conn) if _has_bookkeeping(conn) else 0
+        history = History(conn)
+        recorded = history.current_version() if history.exists() else 0
         also = f"; then it failed: {_one_line(failure)}" if failure is not None else ""
         cause = f"{direction}() escaped the runner's transaction: {escape.describe()}{also}"
         return TransactionEscaped(
             f"{migration.path}: {cause}; NOT rolled back: what it ran may be saved (the recorded version is {recorded}, was {current}); compare "
             "the database with a backup", version=migration.version, reason=f"fails: {cause}",
         )
-
-    def _adopt(self, conn: sqlite3.Connection, current: int) -> None:
-        """Write history rows for versions a database made by the Node.js system already has."""
-        if current == 0:
-            return
-        if conn.execute("SELECT 1 FROM migration_history WHERE version = ?", (current,)).fetchone():
-            return  # history reaches the current version: nothing below it to adopt
-        recorded = {r[0] for r in conn.execute("SELECT version FROM migration_history")}
-        horizon = max((v for v in recorded if v <= current), default=0)
-        rows = [
-            (f.version, f.declared_name, f.checksum, _now(), 0)
-            for f in self.discover()
-            if horizon < f.version <= current and f.version not in recorded
-        ]
-        if rows:
-            conn.executemany(
-                "INSERT INTO migration_history (version, name, checksum, applied_at, duration_ms) "
-                "VALUES (?, ?, ?, ?, ?)", rows
-            )
-            logger.info("adopted %d migrations applied before history was kept", len(rows))
 
     # -- maintenance -----------------------------------------------------------------
 
@@ -582,10 +528,7 @@ class MigrationRunner:
         if not edited:
             return []
         with self._write_transaction() as conn:
-            conn.executemany(
-                "UPDATE migration_history SET checksum = ? WHERE version = ?",
-                [(f.checksum, f.version) for f in edited],
-            )
+            History(conn).update_checksums(edited)
         return edited
 
     @contextlib.contextmanager
@@ -674,17 +617,7 @@ class MigrationRunner:
         """
         marked = self.plan_stamp(version)
         with self._write_transaction() as conn:
-            conn.execute(METADATA_DDL)
-            conn.execute(HISTORY_DDL)
-            recorded = {r[0] for r in conn.execute("SELECT version FROM migration_history")}
-            new = [f for f in marked if f.version not in recorded]
-            conn.execute("DELETE FROM migration_history WHERE version > ?", (version,))
-            conn.executemany(
-                "INSERT INTO migration_history (version, name, checksum, applied_at, duration_ms) "
-                "VALUES (?, ?, ?, ?, 0)",
-                [(f.version, f.declared_name, f.checksum, _now()) for f in new],
-            )
-            _set_version(conn, version)
+            new = History(conn).stamp(version, marked)
         self._tables_ready = True
         logger.info("stamped %s at version %d (%d history rows written)", self.database, version, len(new))
         return new
@@ -812,76 +745,7 @@ class _ForeignKeyScope:
         self.children.setdefault(parent, set()).add(child)
 
 
-# -- bookkeeping queries --------------------------------------------------------------
-
-
-def _read_state(conn: sqlite3.Connection) -> DatabaseState:
-    tables = {
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name IN ('metadata', 'migration_history')"
-        )
-    }
-    state = DatabaseState(has_metadata="metadata" in tables, has_history="migration_history" in tables)
-    if state.has_history:
-        for row in conn.execute(
-            "SELECT version, name, checksum, applied_at, duration_ms FROM migration_history"
-        ):
-            state.history[row[0]] = HistoryRow(*row)
-    version = None
-    if state.has_metadata:
-        version = _read_version(conn)
-    state.current_version = version if version is not None else max(state.history, default=0)
-    return state
-
-
-def _read_version(conn: sqlite3.Connection) -> int | None:
-    row = conn.execute("SELECT value FROM metadata WHERE key = ?", (VERSION_KEY,)).fetchone()
-    if row is None or row[0] is None:
-        return None
-    try:
-        return int(row[0])
-    except (TypeError, ValueError):
-        raise DatabaseError(f"metadata.schema_version is {row[0]!r}, not a number") from None
-
-
-def _current_version(conn: sqlite3.Connection) -> int:
-    version = _read_version(conn)
-    if version is None:
-        row = conn.execute("SELECT max(version) FROM migration_history").fetchone()
-        version = row[0] or 0
-    return version
-
-
-def _is_applied(conn: sqlite3.Connection, version: int, current: int) -> bool:
-    if version > current:
-        return False
-    row = conn.execute("SELECT 1 FROM migration_history WHERE version = ?", (version,)).fetchone()
-    if row is not None:
-        return True
-    # No history row at or below the version: kept by the Node.js system before history existed.
-    newer = conn.execute(
-        "SELECT 1 FROM migration_history WHERE version > ? AND version <= ?", (version, current)
-    ).fetchone()
-    return newer is None
-
-
-def _set_version(conn: sqlite3.Connection, version: int) -> None:
-    cursor = conn.execute("UPDATE metadata SET value = ? WHERE key = ?", (str(version), VERSION_KEY))
-    if cursor.rowcount == 0:
-        conn.execute("INSERT INTO metadata (key, value) VALUES (?, ?)", (VERSION_KEY, str(version)))
-
-
-def _has_bookkeeping(conn: sqlite3.Connection) -> bool:
-    row = conn.execute("SELECT count(*) FROM sqlite_master WHERE type = 'table' "
-                       "AND name IN ('metadata', 'migration_history')").fetchone()
-    return row[0] == 2
-
-
-def _previous_version(conn: sqlite3.Connection, version: int) -> int:
-    row = conn.execute("SELECT max(version) FROM migration_history WHERE version < ?", (version,)).fetchone()
-    return row[0] or 0
+# -- foreign keys ---------------------------------------------------------------------
 
 
 def _check_foreign_keys(conn, migration: MigrationFile, direction: str, current: int,
