@@ -29,6 +29,9 @@ HISTORY_DDL = (
     "applied_at TEXT NOT NULL, duration_ms INTEGER NOT NULL)"
 )
 VERSION_KEY = "schema_version"
+# How many history rows qscaffold wrote, kept beside the version: a row deleted by hand then
+# shows as a loss instead of passing for a migration that never ran (a merge of two branches).
+ROWS_KEY = "migration_history_rows"
 TABLES = ("metadata", "migration_history")
 
 
@@ -49,6 +52,8 @@ class DatabaseState:
     history: dict[int, HistoryRow] = field(default_factory=dict)
     has_metadata: bool = False
     has_history: bool = False
+    recorded_version: int | None = None  # metadata.schema_version as written (None: no row)
+    recorded_rows: int | None = None  # metadata.migration_history_rows (None: not kept yet)
 
 
 def now() -> str:
@@ -87,9 +92,17 @@ class History:
                 state.history[row[0]] = HistoryRow(*row)
         version = None
         if state.has_metadata:
-            version = self.recorded_version()
+            version = state.recorded_version = self.recorded_version()
+            state.recorded_rows = self._read_int(ROWS_KEY)
         state.current_version = version if version is not None else max(state.history, default=0)
         return state
+
+    def _read_int(self, key: str) -> int | None:
+        row = self.conn.execute("SELECT value FROM metadata WHERE key = ?", (key,)).fetchone()
+        try:
+            return None if row is None or row[0] is None else int(row[0])
+        except (TypeError, ValueError):
+            return None
 
     def recorded_version(self) -> int | None:
         """``metadata.schema_version``, or None when there is no such row."""
@@ -113,17 +126,14 @@ class History:
         return {r[0] for r in self.conn.execute("SELECT version FROM migration_history")}
 
     def is_applied(self, version: int, current: int) -> bool:
-        """Whether ``version`` counts as applied at ``current``: a history row, or (kept by the
-        Node.js system before history existed) no history row at or above it up to current."""
+        """Whether ``version`` counts as applied at ``current``: a history row, or (a database
+        of the Node.js system, which kept no history) no history at all."""
         if version > current:
             return False
         row = self.conn.execute("SELECT 1 FROM migration_history WHERE version = ?", (version,)).fetchone()
         if row is not None:
             return True
-        newer = self.conn.execute(
-            "SELECT 1 FROM migration_history WHERE version > ? AND version <= ?", (version, current)
-        ).fetchone()
-        return newer is None
+        return self.conn.execute("SELECT 1 FROM migration_history LIMIT 1").fetchone() is None
 
     def previous_version(self, version: int) -> int:
         """The newest history row below ``version`` (0 when none)."""
@@ -138,10 +148,16 @@ class History:
         self.conn.execute(METADATA_DDL)
         self.conn.execute(HISTORY_DDL)
 
-    def set_version(self, version: int) -> None:
-        cursor = self.conn.execute("UPDATE metadata SET value = ? WHERE key = ?", (str(version), VERSION_KEY))
+    def _put(self, key: str, value: str) -> None:
+        cursor = self.conn.execute("UPDATE metadata SET value = ? WHERE key = ?", (value, key))
         if cursor.rowcount == 0:
-            self.conn.execute("INSERT INTO metadata (key, value) VALUES (?, ?)", (VERSION_KEY, str(version)))
+            self.conn.execute("INSERT INTO metadata (key, value) VALUES (?, ?)", (key, value))
+
+    def set_version(self, version: int) -> None:
+        """The version, and the count of history rows that goes with it."""
+        self._put(VERSION_KEY, str(version))
+        rows = self.conn.execute("SELECT count(*) FROM migration_history").fetchone()[0]
+        self._put(ROWS_KEY, str(rows))
 
     def record_up(self, migration: "MigrationFile", duration_ms: float) -> None:
         """``migration`` was applied: its history row, and the version moves to it."""
@@ -157,6 +173,7 @@ class History:
         self.conn.execute("DELETE FROM migration_history WHERE version = ?", (version,))
         self.set_version(self.previous_version(version))
 
+
     def insert(self, files: Iterable["MigrationFile"]) -> int:
         """History rows (current checksum, duration 0) for files that ran before history was
         kept, or are stamped as applied."""
@@ -169,15 +186,15 @@ class History:
         return len(rows)
 
     def adopt(self, current: int, files: Iterable["MigrationFile"]) -> int:
-        """History rows for the versions a database made by the Node.js system already has;
-        returns how many were written."""
-        if current == 0:
+        """History rows for the versions a database made by the Node.js system already has
+        (it kept ``schema_version`` and no history); returns how many were written. Only a
+        database without any history row is adopted: any other disagreement is refused
+        before anything runs (see ``status``)."""
+        if current == 0 or self.conn.execute("SELECT 1 FROM migration_history LIMIT 1").fetchone():
             return 0
-        if self.conn.execute("SELECT 1 FROM migration_history WHERE version = ?", (current,)).fetchone():
-            return 0  # history reaches the current version: nothing below it to adopt
-        recorded = self.versions()
-        horizon = max((v for v in recorded if v <= current), default=0)
-        return self.insert(f for f in files if horizon < f.version <= current and f.version not in recorded)
+        written = self.insert(f for f in files if f.version <= current)
+        self.set_version(current)
+        return written
 
     def update_checksums(self, files: Iterable["MigrationFile"]) -> None:
         self.conn.executemany(

@@ -21,7 +21,10 @@ from pathlib import Path
 from .config import MEMORY, load_settings
 from .database import Database
 from .errors import (
+    BookkeepingMismatch,
     ChecksumMismatch,
+    DatabaseChanged,
+    DuplicateVersion,
     ConsentRequired,
     DatabaseAhead,
     DatabaseError,
@@ -36,7 +39,7 @@ from .errors import (
     TransactionEscaped,
     UsageError,
 )
-from .files import MigrationFile, discover, format_filename
+from .files import MigrationFile, discover, format_filename, parse_filename
 from .guard import TransactionGuard
 from .history import DatabaseState, History
 
@@ -257,8 +260,32 @@ class MigrationRunner:
     def discover(self, *, reload: bool = False) -> list[MigrationFile]:
         """The migration files, sorted by version, not yet imported."""
         if self._files is None or reload:
-            self._files = discover(self.migrations_dir)
+            try:
+                self._files = discover(self.migrations_dir)
+            except DuplicateVersion as exc:
+                raise self._duplicate(exc) from None
         return self._files
+
+    def _duplicate(self, exc: DuplicateVersion) -> DuplicateVersion:
+        """Two files share a version: when one of them is applied here, the advice names the
+        other, the one that never ran (renaming the applied one would run it again)."""
+        if not exc.paths or not self._exists():
+            return exc
+        row = self.read_state().history.get(exc.version)
+        if row is None:
+            return exc
+        candidates = [MigrationFile(p, *parse_filename(p.name)) for p in exc.paths]
+        applied = [f for f in candidates if f.checksum == row.checksum]
+        applied = applied or [f for f in candidates if f.declared_name == row.name]
+        if len(applied) != 1:
+            return exc
+        pending = next(f for f in candidates if f is not applied[0])
+        return DuplicateVersion(
+            f"{pending.path}: version {exc.version} is also used by {applied[0].filename}, which is "
+            f"applied in {self.database}; this file never ran: renumber it above the newest: "
+            f"{_renumbering(pending, exc.newest)}",
+            version=exc.version, paths=exc.paths, newest=exc.newest,
+        )
 
     def load_migrations(self) -> list[MigrationFile]:
         """Every migration file, imported and checked; broken files raise at once."""
@@ -424,15 +451,22 @@ class MigrationRunner:
                     logger.info("%s already applied by another connection", migration.filename)
                     return MigrationResult(migration.version, migration.name, migration.filename,
                                            "up", 0.0, skipped=True)
-                if current > migration.version:
-                    raise OutOfOrder(
-                        f"{migration.path}: the database moved to version {current} while "
-                        f"migrating; version {migration.version} is now below it"
+                # Planned outside the lock: every lower version must still be applied (a
+                # `down` in another process may have run in between).
+                previous = max((f.version for f in self.discover() if f.version < migration.version),
+                               default=0)
+                if current > migration.version or current < previous:
+                    raise DatabaseChanged(
+                        f"{migration.path}: the database changed while migrating: it is at "
+                        f"version {current} now, not {previous} (another process rolled back or "
+                        "applied migrations); this migration did not run: run "
+                        "`qscaffold migrate up` again"
                     )
-            elif current != migration.version:
-                raise RefusedError(
-                    f"{migration.path}: the database is at version {current}, not "
-                    f"{migration.version}; another process changed it"
+            elif current != migration.version or not history.is_applied(current, current):
+                raise DatabaseChanged(
+                    f"{migration.path}: the database changed while migrating: it is at version "
+                    f"{current} now, not {migration.version} (another process rolled back or "
+                    "applied migrations); nothing was rolled back: check `qscaffold migrate status`"
                 )
             adopted = history.adopt(current, self.discover())
             if adopted:
@@ -519,12 +553,10 @@ class MigrationRunner:
 
     def repair(self) -> list[MigrationFile]:
         """Record the current checksum (and name) of every applied file that was edited."""
+        # Only files whose history row is theirs (same name) and that count as applied: a
+        # different migration under the same number never ran, and is never recorded here.
         files = {f.version: f for f in self.discover()}
-        state = self.read_state()
-        edited = [
-            files[v] for v, row in sorted(state.history.items())
-            if v in files and v <= state.current_version and files[v].checksum != row.checksum
-        ]
+        edited = [files[m.version] for m in self.status().migrations if m.modified]
         if not edited:
             return []
         with self._write_transaction() as conn:
@@ -773,17 +805,54 @@ def _check_foreign_keys(conn, migration: MigrationFile, direction: str, current:
 # -- status -------------------------------------------------------------------------
 
 
+def _renumbering(f: MigrationFile, newest: int) -> str:
+    """How to move a file that never ran here above every other version."""
+    target = newest + 1
+    return (f"`git mv {f.filename} {format_filename(target, f.slug)}` and change "
+            f"`version = {f.version}` inside it to `version = {target}`")
+
+
 def _build_status(database: str, folder: Path, files: list[MigrationFile], state: DatabaseState) -> Status:
     current = state.current_version
-    history = {v: row for v, row in state.history.items() if v <= current}
-    horizon = max(history, default=0)
+    history = state.history
     entries: list[MigrationStatus] = []
     problems: list[RefusedError] = []
     file_versions = {f.version for f in files}
+    newest = max(file_versions | {current}, default=0)
+    # The bookkeeping must agree with itself before the files are judged against it.
+    above = sorted(v for v in history if v > current)
+    if above:
+        problems.append(BookkeepingMismatch(
+            f"{database}: metadata.schema_version is {current} but migration_history records "
+            f"{_versions(above)} as applied; the bookkeeping was edited by hand: put "
+            f"schema_version back to {max(history)}, or roll back with `qscaffold migrate down`"
+        ))
+    elif history and current > max(history):
+        problems.append(BookkeepingMismatch(
+            f"{database}: metadata.schema_version is {current} but migration_history ends at "
+            f"version {max(history)}; versions above it were never recorded as applied: put "
+            f"schema_version back to {max(history)}, or record them with `qscaffold migrate "
+            f"stamp {current} --yes` if the schema really has them"
+        ))
+    lost = state.recorded_rows is not None and state.recorded_rows > len(history)
+    if state.recorded_rows is not None and state.recorded_rows < len(history) and not above:
+        problems.append(BookkeepingMismatch(
+            f"{database}: migration_history has {len(history)} rows but {state.recorded_rows} "
+            "were recorded; rows were added by hand: remove them, or `qscaffold migrate stamp`"
+        ))
     for f in files:
         row = history.get(f.version)
         entry = MigrationStatus(f.version, f.declared_name, f.filename, "pending")
-        if row is not None:
+        if row is not None and f.checksum != row.checksum and row.name != f.declared_name:
+            # Another migration holds this version here (two branches each added it): this file
+            # never ran, whatever its number says.
+            entry.out_of_order = True
+            problems.append(OutOfOrder(
+                f"{f.path}: version {f.version} in this database is {row.name!r} (applied "
+                f"{row.applied_at}), a different migration; this file never ran here: renumber "
+                f"it above the newest: {_renumbering(f, newest)}"
+            ))
+        elif row is not None:
             entry.state = "applied"
             entry.applied_at, entry.duration_ms = row.applied_at, row.duration_ms
             if f.checksum != row.checksum:
@@ -793,15 +862,31 @@ def _build_status(database: str, folder: Path, files: list[MigrationFile], state
                     "or accept it with `qscaffold migrate repair --yes`"
                 ))
         elif f.version <= current:
-            if f.version > horizon:
+            if not history:  # a database of the Node.js system: schema_version only
                 entry.state, entry.adopted = "applied", True
-            else:
+            elif lost:
                 entry.out_of_order = True
-                newer = format_filename(max(file_versions) + 1, f.slug)
+                problems.append(BookkeepingMismatch(
+                    f"{f.path}: version {f.version} has no history row, but migration_history "
+                    f"had {state.recorded_rows} rows and now has {len(history)}: its row was "
+                    f"deleted, so it was applied; do not renumber it: restore the row with "
+                    f"`qscaffold migrate stamp {current} --yes` (records it without running it)"
+                ))
+            elif state.recorded_rows is None:
+                entry.out_of_order = True
                 problems.append(OutOfOrder(
                     f"{f.path}: version {f.version} is pending but the database is already at "
-                    f"version {current} (a merge of two branches?); renumber it above the newest: "
-                    f"`git mv {f.filename} {newer}`"
+                    f"version {current}; if it comes from another branch it never ran here: "
+                    f"renumber it above the newest: {_renumbering(f, newest)}; if its history "
+                    f"row was deleted it did run: `qscaffold migrate stamp {current} --yes` "
+                    "records it again"
+                ))
+            else:
+                entry.out_of_order = True
+                problems.append(OutOfOrder(
+                    f"{f.path}: version {f.version} is pending but the database is already at "
+                    f"version {current} (a merge of two branches?); renumber it above the "
+                    f"newest: {_renumbering(f, newest)}"
                 ))
         entries.append(entry)
     for version, row in sorted(history.items()):
@@ -822,6 +907,10 @@ def _build_status(database: str, folder: Path, files: list[MigrationFile], state
     for e in entries:
         e.current = e.version == current and e.state in ("applied", "missing")
     return Status(database, str(folder), current, entries, problems)
+
+
+def _versions(versions: list[int]) -> str:
+    return ("version " if len(versions) == 1 else "versions ") + ", ".join(map(str, versions))
 
 
 def _raise_first_problem(status: Status) -> None:
