@@ -300,8 +300,21 @@ class MigrationRunner:
         """Current version and history, without creating or changing anything."""
         if not self._exists():
             return DatabaseState()
+        with self._reading() as conn:
+            return History(conn).read()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection to read from: the runner's own once it is open (a migration run),
+        otherwise one that changes no file (see qscaffold.readonly)."""
         with self._sqlite_errors():
-            return History(self.connection).read()
+            if self._conn is not None or self.in_memory or self.database.startswith("file:"):
+                yield self.connection
+                return
+            from .readonly import open_readonly
+
+            with open_readonly(self.database, timeout=self.busy_timeout) as conn:
+                yield conn
 
     def get_current_version(self) -> int:
         """The schema version recorded in the database (0 when nothing was applied)."""
@@ -611,14 +624,8 @@ class MigrationRunner:
             with self._sqlite_errors():
                 self.connection.backup(scratch)
         elif self._exists():
-            # Read-only, so that even a crashed WAL log is not written back into the file.
-            with self._sqlite_errors():
-                source = sqlite3.connect(f"{Path(self.database).resolve().as_uri()}?mode=ro", uri=True,
-                                         timeout=self.busy_timeout)
-                try:
-                    source.backup(scratch)
-                finally:
-                    source.close()
+            with self._reading() as source:  # changes no file, a crashed writer's WAL included
+                source.backup(scratch)
         runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout)
         runner._files = self.discover()
         runner._fk_scope = _ForeignKeyScope()  # our own connection: no caller's authorizer to keep
