@@ -595,23 +595,17 @@ class MigrationRunner:
                 raise
 
     def backup(self, destination: str | os.PathLike | None = None) -> Path:
-        """Copy the database with SQLite's online backup API; returns the copy's path."""
+        """Copy the database with SQLite's online backup API; returns the copy's path
+        (``<database>.v<version>-<UTC time>[-N].bak`` unless ``destination`` is given).
+        Nothing is left behind when the copy cannot be written."""
         if self.in_memory:
             raise UsageError("an in-memory database cannot be backed up to a file")
-        if destination is None:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            version = self.get_current_version()
-            destination = f"{self.database}.v{version}-{stamp}.bak"
-        destination = Path(destination)
-        if destination.exists():
-            raise UsageError(f"{destination}: already exists; not overwriting it")
+        from .backup import write_backup
+
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        base = f"{self.database}.v{self.get_current_version()}-{stamp}"
         with self._sqlite_errors():
-            target = sqlite3.connect(destination)
-            try:
-                self.connection.backup(target)
-            finally:
-                target.close()
-        return destination
+            return write_backup(self.connection, destination, base=base)
 
     @contextlib.contextmanager
     def _scratch_copy(self, *, empty: bool = False) -> Iterator["MigrationRunner"]:
