@@ -368,7 +368,10 @@ class _Linter:
         if error is None:
             return None
         if _is_syntax_error(error):
-            if self.options.oracle_exact or _version_independent_syntax(error):
+            # SQLite's grammar only grows: what the local library cannot parse, no older
+            # one can. Against a newer target, leave out what newer syntax explains.
+            if self.options.target <= _LOCAL or _version_independent_syntax(error) \
+                    or not _newer_syntax_than_local(sql):
                 return "QS001", f"SQLite rejects this statement: {error}"
             return None
         if not self.options.oracle_exact and error.startswith("no such function"):
@@ -399,6 +402,16 @@ def _following(pieces: list[SqlPiece], index: int) -> tuple[str, ...]:
     """The SQL after ``pieces[index]`` in the same section of the file."""
     section = pieces[index].section
     return tuple(p.text for p in pieces[index + 1:] if p.section == section)
+
+
+_LOCAL = tuple(sqlite3.sqlite_version_info)
+
+
+def _newer_syntax_than_local(sql: str) -> bool:
+    """Whether ``sql`` uses syntax the running SQLite library is too old for."""
+    from .rules.versions import uses_syntax_newer_than
+
+    return uses_syntax_newer_than(Statement(sql), _LOCAL)
 
 
 def _is_syntax_error(message: str) -> bool:
