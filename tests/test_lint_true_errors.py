@@ -60,3 +60,21 @@ def test_alter_column_type_points_to_the_schema_diff():
     message = next(f.message for f in found if f.code == "QS101")
     assert "--to schema.sql" in message and "CREATE TABLE new_t" in message
     assert run("ALTER TABLE p ALTER COLUMN name TYPE INTEGER", setup=P9) is not None
+
+
+# -- item 2: editing sqlite_master once writable_schema is on ------------------------------
+
+
+def test_sqlite_master_edit_after_writable_schema_is_not_a_rejection():
+    setup = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)"
+    edit = ("UPDATE sqlite_master SET sql = 'CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)' "
+            "WHERE name = 't'")
+    found = lint_sql(f"PRAGMA writable_schema = ON;\n{edit};\nPRAGMA writable_schema = OFF;",
+                     schema=setup)
+    assert "QS010" not in _codes(found), found
+    assert "QS305" in _codes(found, 1)  # the pragma itself is still flagged
+    assert run(f"PRAGMA writable_schema = ON; {edit}; PRAGMA writable_schema = OFF",
+               setup=setup) is None
+    # without the pragma SQLite refuses, and so does the linter
+    assert _codes(lint_sql(edit + ";", schema=setup)) == ["QS010"]
+    assert run(edit, setup=setup) == "table sqlite_master may not be modified"

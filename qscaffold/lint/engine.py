@@ -52,6 +52,7 @@ __all__ = ["lint_paths", "lint_sql", "classify", "is_sqlglot_blind_spot", "LINTA
 
 LINTABLE_SUFFIXES = (".py", ".sql")
 ENGINE_CODES = ("QS001", "QS002", "QS003", "QS004", "QS005", "QS009", "QS010")
+_SCHEMA_TABLE_RE = re.compile(r"^table sqlite_(?:temp_)?(?:master|schema) may not be modified$")
 _NO_SUCH_RE = re.compile(r"^no such (?:table|column|index|view|trigger|constraint): (.+)$")
 
 
@@ -378,6 +379,11 @@ class _Linter:
             return None
         if error.startswith("unknown database"):
             return None  # ATTACH is never replayed
+        if shadow.writable_schema and _SCHEMA_TABLE_RE.match(error):
+            # SQLite lets SQL edit the schema table once writable_schema is on (QS305 warns
+            # about that); what the edit leaves is unknown from here on
+            shadow.known = False
+            return None
         match = _NO_SUCH_RE.match(error)
         if match:
             name = match.group(1).strip().strip('"').split(".")[-1].strip('"').lower()
