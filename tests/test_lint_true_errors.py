@@ -78,3 +78,86 @@ def test_sqlite_master_edit_after_writable_schema_is_not_a_rejection():
     # without the pragma SQLite refuses, and so does the linter
     assert _codes(lint_sql(edit + ";", schema=setup)) == ["QS010"]
     assert run(edit, setup=setup) == "table sqlite_master may not be modified"
+
+
+# -- items 1, 11, 13: rebuilds judged by what the file leaves ------------------------------
+
+PC = ("CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT);"
+      "CREATE TABLE c (id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id));")
+PC_ROWS = "INSERT INTO p (id, name) VALUES (1, 'a'); INSERT INTO c (id, p_id) VALUES (1, 1);"
+
+
+def _rename_away(table: str, old: str, definition: str, columns: str) -> str:
+    return (f"ALTER TABLE {table} RENAME TO {old};\n"
+            f"CREATE TABLE {table} ({definition});\n"
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {old};\n"
+            f"DROP TABLE {old};\n")
+
+
+def test_rename_away_rebuild_of_parent_and_children_leaves_every_key_valid():
+    script = (_rename_away("p", "_p_old", "id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT ''",
+                           "id, name")
+              + _rename_away("c", "_c_old", "id INTEGER PRIMARY KEY, p_id INTEGER REFERENCES p (id)",
+                             "id, p_id"))
+    found = lint_sql(script, schema=PC)
+    assert not {"QS122", "QS401", "QS701"} & set(_codes(found)), found
+    assert run(script, setup=PC, rows=PC_ROWS, runner=True) is None  # foreign_key_check passes
+
+
+@pytest.mark.parametrize("old", ["group__", "oldCiphers", "p_old"])
+def test_rename_away_is_followed_whatever_the_old_name(old):
+    script = _rename_away("p", old, "id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT ''",
+                          "id, name")
+    found = lint_sql(script, schema=PC)
+    assert _codes(found, 4).count("QS122") == 1, found
+    assert "QS401" not in _codes(found)
+    message = next(f.message for f in found if f.code == "QS122")
+    assert f"c.p_id now references {old}" in message and "renaming p away" in message
+    error = run(script, setup=PC, rows=PC_ROWS, runner=True)
+    assert error is not None and error.startswith("foreign_key_check")
+
+
+@pytest.mark.parametrize("old", ["oldCiphers", "t_backup"])
+def test_dropping_the_copied_old_table_of_a_rename_away_rebuild_is_not_destructive(old):
+    schema = "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);"
+    script = _rename_away("t", old, "id INTEGER PRIMARY KEY, name TEXT NOT NULL DEFAULT ''",
+                          "id, name")
+    found = lint_sql(script, schema=schema)
+    assert "QS701" not in _codes(found), found
+    assert run(script, setup=schema, rows="INSERT INTO t VALUES (1, 'a');", runner=True) is None
+    # without the copy the rows are gone: QS701 stays
+    lossy = script.replace(f"INSERT INTO t (id, name) SELECT id, name FROM {old};\n", "")
+    assert "QS701" in _codes(lint_sql(lossy, schema=schema), 3)
+
+
+# -- item 12: views and triggers a drop or rename breaks ----------------------------------
+
+VT = PC + ("CREATE VIEW v AS SELECT id, name FROM p;"
+           "CREATE TRIGGER tr AFTER INSERT ON c BEGIN UPDATE p SET name = 'x' WHERE id = new.p_id; END;")
+
+
+def test_a_drop_that_breaks_views_and_triggers_is_reported():
+    script = "DROP TABLE IF EXISTS c;\nDROP TABLE IF EXISTS p;\n"
+    found = [f for f in lint_sql(script, schema=VT) if f.code == "QS408"]
+    assert [(f.line, f.message.split(" no longer")[0]) for f in found] == [(2, "view v")]
+    assert "`no such table: main.p`" in found[0].message
+    assert run(script + "SELECT * FROM v", setup=VT) == "no such table: main.p"
+
+
+def test_a_legacy_rename_that_breaks_a_view_is_reported():
+    script = ("PRAGMA legacy_alter_table = ON;\nALTER TABLE p RENAME TO parent;\n"
+              "PRAGMA legacy_alter_table = OFF;\n")
+    found = [f for f in lint_sql(script, schema=VT) if f.code == "QS408"]
+    assert {f.message.split(" no longer")[0] for f in found} == {"view v", "trigger tr"}
+    assert run(script + "SELECT * FROM v", setup=VT) == "no such table: main.p"
+    # a plain rename rewrites them: nothing to report, and the view works
+    plain = "ALTER TABLE p RENAME TO parent;"
+    assert "QS408" not in _codes(lint_sql(plain, schema=VT))
+    assert run(plain + "SELECT * FROM v", setup=VT) is None
+
+
+def test_a_view_the_migration_recreates_is_not_reported():
+    script = ("DROP TABLE IF EXISTS p;\n"
+              "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT);\n")
+    assert "QS408" not in _codes(lint_sql(script, schema=VT))
+    assert run(script + "SELECT * FROM v", setup=VT) is None

@@ -44,7 +44,7 @@ from .extract import (
     sql_noqa,
     sql_pieces,
 )
-from .model import FileUnit, Finding, Severity, Statement, Version, parse_version
+from .model import FileUnit, Finding, SectionHistory, Severity, Statement, Version, parse_version
 from .registry import Rule, all_rules
 from .shadow import Shadow, classify, sql_words
 
@@ -256,10 +256,11 @@ class _Linter:
         dynamic_at = min((i for i, c in enumerate(ex.calls)
                           if c.section == "up" and c.literal is None and not c.dml_hint),
                          default=None)
+        history = SectionHistory()
         for i, piece in enumerate(up):
             if dynamic_at is not None and piece.call_index > dynamic_at:
                 shadow.known = False  # DDL built at run time came first: the schema is a guess
-            self._lint_statement(piece, shadow, display, raws, _following(up, i))
+            self._lint_statement(piece, shadow, display, raws, _following(up, i), history)
         if want_snapshots:
             snapshots["after_up"] = shadow.snapshot(named)
         # Statements outside up/down, then down(), are checked against the schema after up
@@ -268,8 +269,10 @@ class _Linter:
             if not group:
                 continue
             with shadow.scratch() as fork:
+                history = SectionHistory()
                 for i, piece in enumerate(group):
-                    self._lint_statement(piece, fork, display, raws, _following(group, i))
+                    self._lint_statement(piece, fork, display, raws, _following(group, i),
+                                         history)
                 if key and want_snapshots:
                     snapshots[key] = fork.snapshot(named)
         if want_snapshots:
@@ -298,16 +301,15 @@ class _Linter:
                                          message), frozenset({int(line)})))
         return result
 
-    def _statement(self, piece: SqlPiece, schema, following=None) -> Statement:
-        stmt = Statement(piece.text, piece.section, self.options.target, schema, piece.call)
-        if following is not None and hasattr(stmt, "following"):
-            stmt.following = following
-        return stmt
+    def _statement(self, piece: SqlPiece, schema, following=None, history=None) -> Statement:
+        return Statement(piece.text, piece.section, self.options.target, schema, piece.call,
+                         following, history=history)
 
     def _lint_statement(self, piece: SqlPiece, shadow: Shadow, display: str, raws: list[_Raw],
-                        following: tuple[str, ...] | None = None) -> None:
+                        following: tuple[str, ...] | None = None,
+                        history: SectionHistory | None = None) -> None:
         kind = classify(piece.text)
-        stmt = self._statement(piece, shadow.conn if shadow.known else None, following)
+        stmt = self._statement(piece, shadow.conn if shadow.known else None, following, history)
         anchors = piece.anchor_lines
         local: list[_Raw] = []
         specific_error = False
@@ -330,6 +332,8 @@ class _Linter:
                     specific_error = True
                 local.append(_Raw(Finding(display, piece.line, piece.column, rule.code, severity,
                                           message, stmt.normalized), frozenset(anchors)))
+        if history is not None:
+            history.note(piece.text)
         was_known = shadow.known
         error = shadow.replay(piece.text, kind)
         verdict = self._oracle(error, shadow, was_known, kind, piece.text)

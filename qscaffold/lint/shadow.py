@@ -418,7 +418,7 @@ class Shadow:
         if kind == "pragma" and first_keywords(sql, 2)[1:] == ("WRITABLE_SCHEMA",) and "=" in sql:
             self.writable_schema = _pragma_boolean(sql)
             return None
-        if kind == "file" or (kind == "pragma" and not _replayed_pragma(sql)):
+        if kind == "file" or (kind == "pragma" and not replayed_pragma(sql)):
             return None  # some pragmas act while being compiled: only a harmless few run
         if kind == "ddl" or kind == "pragma":
             # autocommit: one statement is atomic, a failed one leaves the schema as it was
@@ -549,6 +549,7 @@ def _pragma_boolean(sql: str) -> bool:
     return value in ("on", "yes", "true")
 
 
-def _replayed_pragma(sql: str) -> bool:
+def replayed_pragma(sql: str) -> bool:
+    """Whether the shadow runs this PRAGMA (a connection setting it carries)."""
     words = first_keywords(sql, 2)
     return len(words) > 1 and words[1] in _REPLAYED_PRAGMAS and "=" in sql
