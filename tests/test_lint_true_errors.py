@@ -161,3 +161,28 @@ def test_a_view_the_migration_recreates_is_not_reported():
               "CREATE TABLE p (id INTEGER PRIMARY KEY, name TEXT);\n")
     assert "QS408" not in _codes(lint_sql(script, schema=VT))
     assert run(script + "SELECT * FROM v", setup=VT) is None
+
+
+# -- item 10: foreign words SQLite swallows into the declared type ------------------------
+
+
+@pytest.mark.parametrize("column, declared, word", [
+    ("ip TEXT NOL NULL UNIQUE", "TEXT NOL", "NOL"),
+    ("z INT AFTER b", "INT AFTER b", "AFTER"),
+    ("n INTEGER AUTO_INCREMENT", "INTEGER AUTO_INCREMENT", "AUTO_INCREMENT"),
+    ("w TEXT COMMENT 'x'", "TEXT COMMENT 'x'", "COMMENT"),
+    ("q TEXT[]", "TEXT[]", "[]"),
+])
+def test_a_foreign_word_in_a_type_names_the_word_and_what_sqlite_made_of_it(column, declared, word):
+    sql = f"CREATE TABLE IF NOT EXISTS h (id INTEGER PRIMARY KEY, b TEXT, {column})"
+    [finding] = [f for f in lint_sql(sql + ";", schema="") if f.code == "QS610"]
+    assert f'"{declared}"' in finding.message and f"`{word}`" in finding.message
+    conn = sqlite3.connect(":memory:")
+    conn.execute(sql)  # SQLite accepts it...
+    name = column.split()[0]
+    [(kind, notnull)] = conn.execute("SELECT type, \"notnull\" FROM pragma_table_info('h') "
+                                     "WHERE name = ?", (name,)).fetchall()
+    assert (kind, notnull) == (declared, 0)  # ...and the word went into the type
+    if word == "NOL":
+        assert "stays nullable" in finding.message
+        conn.execute("INSERT INTO h (id, ip) VALUES (1, NULL)")  # no NOT NULL

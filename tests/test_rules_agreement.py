@@ -498,6 +498,16 @@ CASES = [
     Case("QS609", "DROP TABLE IF EXISTS v", "reject", V),
     Case("QS609", "DROP VIEW IF EXISTS t", "reject", T),
     Case("QS609", "DROP VIEW IF EXISTS v", "accept", V),
+    # QS610 words SQLite swallows into the declared type
+    Case("QS610", "CREATE TABLE IF NOT EXISTS h (id INTEGER PRIMARY KEY, ip TEXT NOL NULL UNIQUE)", "fragile"),
+    Case("QS610", "CREATE TABLE IF NOT EXISTS h (id INTEGER PRIMARY KEY, n INTEGER AUTO_INCREMENT)", "fragile"),
+    Case("QS610", "CREATE TABLE IF NOT EXISTS h (id INTEGER PRIMARY KEY, n TEXT COMMENT 'x')", "fragile"),
+    Case("QS610", "CREATE TABLE IF NOT EXISTS h (id INTEGER PRIMARY KEY, tags TEXT[])", "fragile"),
+    Case("QS610", "ALTER TABLE t ADD COLUMN z INT AFTER name", "fragile", T, TR),
+    Case("QS610", "ALTER TABLE t ADD COLUMN z INT", "accept", T, TR),
+    Case("QS610", "CREATE TABLE IF NOT EXISTS h (id INTEGER PRIMARY KEY, ip TEXT NOT NULL UNIQUE, "
+         "d DOUBLE PRECISION, u UNSIGNED BIG INT, c CHARACTER VARYING(20), at TIMESTAMP WITH TIME ZONE, "
+         "g GEOMETRY, v VARCHAR(255), x)", "accept"),
     # QS701 / QS702 destructive changes in up()
     Case("QS701", "DROP TABLE IF EXISTS t", "fragile", T, TR),
     Case("QS701", "DROP TABLE IF EXISTS t", "accept", T, TR, section="down"),
