@@ -16,6 +16,7 @@ from pathlib import Path
 from .files import format_filename
 from .schema.diff import SchemaDiff, plan_diff
 from .schema.model import read_model
+from .schema.quote import always_quoted
 from .schema.sources import open_source
 
 TEMPLATE = "declarative.py.j2"
@@ -51,8 +52,7 @@ def plan_declarative(settings, name: str, to, *, renames=(), database=None, targ
 
             def rows(table: str):
                 try:
-                    quoted = '"' + table.replace('"', '""') + '"'
-                    return conn.execute(f"SELECT 1 FROM main.{quoted} LIMIT 1").fetchone() is not None
+                    return conn.execute(f"SELECT 1 FROM main.{always_quoted(table)} LIMIT 1").fetchone() is not None
                 except Exception:
                     return None
 

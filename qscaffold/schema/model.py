@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from .create import table_clauses, table_options
 from .normalize import normalize_sql
+from .quote import always_quoted
 
 IGNORED_TABLES = frozenset({"metadata", "migration_history", "sqlite_sequence"})
 # The shadow tables SQLite's own virtual-table modules keep, by name suffix (for libraries
@@ -307,7 +308,7 @@ def _broken_views(conn: sqlite3.Connection, views: dict) -> list[str]:
     out = []
     for key, (name, _sql) in views.items():
         try:
-            conn.execute(f'SELECT * FROM main."{name.replace(chr(34), chr(34) * 2)}" LIMIT 0').fetchall()
+            conn.execute(f"SELECT * FROM main.{always_quoted(name)} LIMIT 0").fetchall()
         except sqlite3.Error:
             out.append(key)
     return out

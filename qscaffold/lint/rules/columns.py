@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from ...schema.quote import quote_string
 from ..model import Severity
 from ..registry import rule
 from ._syntax import (ROWID_NAMES, STRICT_TYPES, at, close_paren, is_op, is_word, run_on_copy,
@@ -66,7 +67,7 @@ def _constant(toks, top: bool) -> bool:
 def _default_sql(sql: str, expr) -> str:
     """The default as an SQL expression (a bare word default is a string)."""
     if len(expr) == 1 and expr[0].kind in ("word", "id") and expr[0].value not in ("NULL", "TRUE", "FALSE"):
-        return "'" + expr[0].value.replace("'", "''") + "'"
+        return quote_string(expr[0].value)
     return source(sql, expr)
 
 
