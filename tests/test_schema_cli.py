@@ -141,3 +141,12 @@ def test_schema_commands_do_not_import_sqlglot_or_jinja2_for_help():
             "print('sqlglot' in sys.modules, 'jinja2' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("False False")
+
+
+def test_a_migrations_folder_that_cannot_be_replayed_is_bad_input(tmp_path):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001-broken.py").write_text('name = "Broken"\nversion = 1\n\n\ndef up(db):\n    db.exec("CREATE TABLE (")\n')
+    result = run("schema", "dump", str(folder))
+    assert result.exit_code == 2
+    assert "cannot be replayed" in result.stderr and "Traceback" not in result.stderr

@@ -326,6 +326,8 @@ def _check_hints(old: Schema, new: Schema, tables: dict[str, str], columns: dict
 
 
 def _suggest_column_renames(plan: SchemaDiff, a: Table, b: Table, hints: dict) -> None:
+    if any(table in (a.name.lower(), b.name.lower()) for table, _ in hints):
+        return  # the user has said what was renamed here
     gone = [c.name for c in a.columns if b.column(c.name) is None]
     came = [c.name for c in b.columns if a.column(c.name) is None]
     if gone and came:
@@ -464,7 +466,7 @@ def _rebuild(plan: SchemaDiff, a: Table, b: Table, taken: set[str], column_map: 
             expr = f"CAST({expr} AS {col.type})"
         if col.notnull and not source.notnull:
             if col.default is not None:
-                expr = f"coalesce({expr}, {col.default})"
+                expr = f"coalesce({expr}, {_default_value(col.default)})"
             elif has_rows is not False:
                 plan.warnings.append(
                     f"{b.name}.{col.name}: becomes NOT NULL without a DEFAULT: the copy fails on rows "
@@ -489,6 +491,17 @@ def _rebuild(plan: SchemaDiff, a: Table, b: Table, taken: set[str], column_map: 
         steps.append(Step(f"DROP TABLE IF EXISTS {t}"))
     steps.append(Step(f"ALTER TABLE {nt} RENAME TO {q(b.name)}"))
     return steps
+
+
+def _default_value(default: str) -> str:
+    """A column's DEFAULT as an expression: a default written as a bare word or in double
+    quotes is a string to SQLite's DDL, but would be a column name in a SELECT (and an error
+    where double-quoted strings are off)."""
+    tokens = tokenize(default)
+    if len(tokens) == 1 and tokens[0].kind in ("id", "word") and tokens[0].value not in (
+            "NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"):
+        return quote_string(tokens[0].value if tokens[0].kind == "id" else tokens[0].text)
+    return default if len(tokens) <= 1 else f"({default})"
 
 
 def _keeps_rowid(a: Table, b: Table) -> bool:

@@ -12,8 +12,9 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import QscaffoldError, UsageError
 from ..sql import first_keywords, split_statements
+from .quote import always_quoted
 from .model import Schema, read_model
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -36,8 +37,7 @@ class Source:
         if self.kind == "sql":
             return None
         try:
-            quoted = '"' + table.replace('"', '""') + '"'
-            return self.connection.execute(f"SELECT 1 FROM main.{quoted} LIMIT 1").fetchone() is not None
+            return self.connection.execute(f"SELECT 1 FROM main.{always_quoted(table)} LIMIT 1").fetchone() is not None
         except sqlite3.Error:
             return None
 
@@ -71,7 +71,11 @@ def replay_migrations(folder: Path) -> sqlite3.Connection:
     from ..runner import MigrationRunner
 
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    MigrationRunner(conn, folder).run_migrations()
+    try:
+        MigrationRunner(conn, folder).run_migrations()
+    except QscaffoldError as err:
+        conn.close()
+        raise UsageError(f"{folder}: the migrations cannot be replayed to read their schema: {err}") from None
     return conn
 
 
