@@ -411,7 +411,7 @@ def plan_migration(
     if chosen != "data" or table is not None:
         conn = open_schema(folder, database)
     try:
-        schema = sch.read_schema(conn) if conn is not None else sch.Schema({}, [], set(), [])
+        schema = sch.read_schema(conn) if conn is not None else sch.Schema({}, {}, {}, {})
         ddl = sch.schema_ddl(conn) if conn is not None else []
     finally:
         if conn is not None:
@@ -517,7 +517,7 @@ def _existing_columns(table: sch.Table, specs: list[ColumnSpec]) -> list[ColumnS
         if column is None:
             known = ", ".join(c.name for c in table.columns)
             raise UsageError(f"--column {spec.name}: {table.name} has no such column (columns: {known})")
-        out.append(ColumnSpec(column.name, column.type))
+        out.append(ColumnSpec(column.name, column.declared_type))
     return out
 
 
@@ -543,7 +543,7 @@ def _data(context, schema, ddl, target) -> None:
         specs = _existing_columns(table, context["columns"][:1])
     else:
         storable = [c for c in table.storable_columns if not c.pk] or table.storable_columns
-        specs = [ColumnSpec(storable[0].name, storable[0].type)]
+        specs = [ColumnSpec(storable[0].name, storable[0].declared_type)]
     context["columns"] = specs
 
 
@@ -558,12 +558,12 @@ def _drop_column(context, schema, ddl, target) -> None:
         raise UsageError(f"--column {specs[0].name}: {table.name} has no such column")
     plan = sch.drop_column_plan(schema, table.name, column.name, target, ddl)
     deps = sch.dependents(schema, table.name)
-    context["columns"] = [ColumnSpec(column.name, column.type)]
+    context["columns"] = [ColumnSpec(column.name, column.declared_type)]
     context.update(
         strategy=plan.strategy, up_sql=plan.up, down_sql=plan.down, notes=plan.notes,
         sequence_up=plan.sequence_table if plan.strategy == "rebuild" else None,
         sequence_down=plan.sequence_table,
-        column=ColumnSpec(column.name, column.type),
+        column=ColumnSpec(column.name, column.declared_type),
         restored_as=sch.restored_as(column),
         schema={
             "create": table.sql,
