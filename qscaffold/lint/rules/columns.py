@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from ...schema.features import FEATURES
 from ...schema.quote import quote_string
 from ..model import Severity
 from ..registry import rule
@@ -13,9 +14,9 @@ from ._syntax import (ROWID_NAMES, STRICT_TYPES, at, close_paren, is_op, is_word
                       source, table_sql, tokenize)
 from .alter import REBUILD, V_DROP_COLUMN, alter_of
 
-V_VALIDATES = (3, 37, 0)
-V_STRICT_DEFAULT = (3, 44, 0)
-V_ROWID = (3, 54, 0)
+V_VALIDATES = FEATURES["add-column-validates"]
+V_STRICT_DEFAULT = FEATURES["strict-default-checked"]
+V_ROWID = FEATURES["rowid-alters-refused"]
 _CURRENT = {"CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"}
 
 
