@@ -29,7 +29,7 @@ class QscaffoldGroup(click.Group):
 
 
 @click.group(cls=QscaffoldGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="qscaffold", message="%(prog)s %(version)s")
+@click.version_option(__version__, "--version", "-V", prog_name="qscaffold", message="%(prog)s %(version)s")
 def main() -> None:
     """Scaffold, lint and run SQLite schema migrations.
 
@@ -51,6 +51,61 @@ def _echo_json(data) -> None:
     import json
 
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+# -- init -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--dir", "migrations_dir", metavar="DIR", default=None,
+              help="Migrations folder to create [default: the configured one, else migrations/].")
+@click.option("--pyproject/--no-pyproject", "add_table", default=None,
+              help="Add a [tool.qscaffold] table to the nearest pyproject.toml that lacks one "
+                   "[default: ask on a terminal].")
+def init(migrations_dir, add_table) -> None:
+    """Start using qscaffold here: create the migrations folder and print the next steps.
+
+    Where a pyproject.toml exists without [tool.qscaffold], offers to add that table, so that
+    every command finds the project's files from any subfolder. Safe to run again: nothing
+    that exists is changed.
+
+    \b
+    Examples:
+      qscaffold init
+      qscaffold init --pyproject --dir db/migrations
+    """
+    from .config import find_project, find_pyproject
+    from .project import init_project, tool_table_text
+
+    configured, _ = find_project(_cwd())
+    nearest = find_pyproject(_cwd())
+    offer = configured is None and nearest is not None
+    if offer and add_table is None and sys.stdin.isatty() and sys.stdout.isatty():
+        add_table = click.confirm(f"Add [tool.qscaffold] to {_display_path(str(nearest))}?", default=True)
+    result = init_project(migrations_dir=migrations_dir, add_table=bool(add_table))
+    folder = _display_path(str(result.migrations_dir))
+    if result.added_table:
+        click.echo(f"Added [tool.qscaffold] to {_display_path(str(result.pyproject))}")
+    if result.created_folder:
+        click.echo(f"Created {folder}/")
+    else:
+        count = sum(1 for p in result.migrations_dir.iterdir() if p.suffix in (".py", ".sql"))
+        click.echo(f"{folder}/ already exists ({count} file(s)); nothing changed")
+    if offer and not result.added_table:
+        click.echo(f"\n{_display_path(str(nearest))} has no [tool.qscaffold] table; add it (or run "
+                   "`qscaffold init --pyproject`) so that commands find these paths from any subfolder:\n")
+        click.echo(tool_table_text(), nl=False)
+    click.echo("\nNext steps:")
+    for command, what in (("qscaffold new create-users-table --column email:TEXT", "write the first migration"),
+                          ("qscaffold lint", "check it without running it"),
+                          ("qscaffold migrate up", f"apply it to {_display_path(result.database)}")):
+        click.echo(f"  {command:<54}{what}")
+
+
+def _cwd():
+    from pathlib import Path
+
+    return Path.cwd()
 
 
 # -- new --------------------------------------------------------------------------------

@@ -144,7 +144,8 @@ def discover(directory: str | Path, *, strict: bool = True) -> list[MigrationFil
     if not directory.is_dir():
         if directory.exists():
             raise MigrationFileError(f"{directory}: is not a folder")
-        raise MigrationFileError(f"{directory}: migrations folder not found")
+        raise MigrationFileError(f"{directory}: migrations folder not found "
+                                 "(create it with `qscaffold init`, or give --dir)")
     found: dict[int, MigrationFile] = {}
     with os.scandir(directory) as listing:  # names and types in one pass, no stat per file
         entries = sorted((e.name, e.is_file()) for e in listing)

@@ -393,6 +393,7 @@ def plan_migration(
     slug = slugify(name)
     display = human_name(name)
     folder = Path(settings.migrations_dir)
+    _check_templates_dir(settings)
     if pattern is not None and pattern not in PATTERNS:
         raise UsageError(f"--pattern {pattern!r}: must be one of {', '.join(PATTERNS)}")
     specs = [c if isinstance(c, ColumnSpec) else parse_column(c) for c in columns]
@@ -458,6 +459,17 @@ def plan_migration(
     check_rendered(text, template, version)
     return Scaffold(path, text, version, slug, display, pattern, context["table"], context["columns"],
                     inferred, context["strategy"], context["notes"])
+
+
+def _check_templates_dir(settings) -> None:
+    """A ``templates_dir`` that is not a folder is a mistake (a typo), never ignored."""
+    folder = getattr(settings, "templates_dir", None)
+    if folder is None or Path(folder).is_dir():
+        return
+    from .errors import ConfigError
+
+    origin = f"{settings.pyproject}: [tool.qscaffold] " if getattr(settings, "pyproject", None) else ""
+    raise ConfigError(f"{origin}templates_dir {os.fspath(folder)!r}: no such folder")
 
 
 def _need_table(context: dict, schema: sch.Schema) -> sch.Table:
