@@ -116,8 +116,9 @@ def _cwd():
 @click.option("--pattern", type=click.Choice(["table", "column", "index", "data", "drop-column"]),
               default=None, help="Template to use [default: inferred from NAME, else data].")
 @click.option("--table", default=None, metavar="T", help="Table the migration works on.")
-@click.option("--column", "columns", multiple=True, metavar="NAME[:TYPE]",
-              help="A column (type TEXT when none is given); repeat for several.")
+@click.option("--column", "columns", multiple=True, metavar="NAME[:TYPE [constraints]]",
+              help='A column: email, email:TEXT, "uses INTEGER NOT NULL DEFAULT 0" (type TEXT when '
+                   "none is given; SQLite checks it); repeat for several.")
 @click.option("--dir", "migrations_dir", metavar="DIR", default=None,
               help="Migrations folder [env QSCAFFOLD_MIGRATIONS; default migrations/]")
 @click.option("--database", metavar="PATH", default=None,
@@ -143,6 +144,8 @@ def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, 
     if scaffold.strategy == "rebuild" and scaffold.pattern == "drop-column":
         click.echo(f"Rebuilding {scaffold.table}: {'; '.join(scaffold.notes) or 'native DROP COLUMN is not possible'}",
                    err=True)
+    for hint in scaffold.hints:
+        click.echo(f"Hint: {hint}", err=True)
     if dry_run:
         click.echo(scaffold.text, nl=False)
         return
