@@ -28,16 +28,55 @@ class QscaffoldGroup(click.Group):
             raise exc from None
 
 
+class SettingOption(click.Option):
+    """An option whose help ends with the value the project's settings resolve to (the
+    environment, ``[tool.qscaffold]``, the defaults), worked out only when help is shown."""
+
+    def __init__(self, *args, setting: str, **kwargs) -> None:
+        self.setting = setting
+        super().__init__(*args, **kwargs)
+
+    def get_help_record(self, ctx: click.Context):
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        return record[0], f"{record[1]} [now: {_resolved_setting(self.setting)}]"
+
+
+def _resolved_setting(name: str) -> str:
+    from .config import load_settings
+
+    try:
+        value = getattr(load_settings(), name)
+    except QscaffoldError as err:
+        return f"unknown: {err}"
+    if name == "target_sqlite" and value is None:
+        import sqlite3
+
+        return f"this SQLite, {sqlite3.sqlite_version}"
+    if name == "busy_timeout":
+        return f"{value:g} s"
+    return _display_path(str(value)) if value is not None else "none"
+
+
 @click.group(cls=QscaffoldGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="qscaffold", message="%(prog)s %(version)s")
 def main() -> None:
     """Scaffold, lint and run SQLite schema migrations.
 
     \b
+    qscaffold init                         create the migrations folder
     qscaffold new add-api-keys-table       write the next numbered migration
     qscaffold lint                         check migrations without running them
     qscaffold migrate up                   apply pending migrations
     qscaffold migrate status               what is applied and what is pending
+
+    Settings come from flags, then QSCAFFOLD_DATABASE / QSCAFFOLD_MIGRATIONS, then
+    [tool.qscaffold] in the project's pyproject.toml (database, migrations_dir,
+    templates_dir, target_sqlite, select, ignore, busy_timeout); its paths, and the
+    defaults, are relative to that file's folder, found upward from here.
+    Shell completion: eval "$(_QSCAFFOLD_COMPLETE=bash_source qscaffold)" (or zsh_source,
+    fish_source).
     """
 
 
@@ -119,20 +158,28 @@ def _cwd():
 @click.option("--column", "columns", multiple=True, metavar="NAME[:TYPE [constraints]]",
               help='A column: email, email:TEXT, "uses INTEGER NOT NULL DEFAULT 0" (type TEXT when '
                    "none is given; SQLite checks it); repeat for several.")
-@click.option("--dir", "migrations_dir", metavar="DIR", default=None,
-              help="Migrations folder [env QSCAFFOLD_MIGRATIONS; default migrations/]")
+@click.option("--dir", "migrations_dir", metavar="DIR", default=None, cls=SettingOption,
+              setting="migrations_dir",
+              help="Migrations folder (env QSCAFFOLD_MIGRATIONS, [tool.qscaffold] migrations_dir).")
 @click.option("--database", metavar="PATH", default=None,
               help="Read the current schema from this database (read-only) instead of "
-                   "applying the migrations to an in-memory one.")
+                   "replaying the migrations' SQL in memory.")
 @click.option("--dry-run", is_flag=True, help="Print the file instead of writing it.")
-@click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None,
-              help="Oldest SQLite the migration must run on [default: target_sqlite, else this one].")
+@click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, cls=SettingOption,
+              setting="target_sqlite",
+              help="Oldest SQLite the migration must run on ([tool.qscaffold] target_sqlite).")
 def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, target) -> None:
     """Write the next numbered migration NAME from a template.
 
     NAME is made kebab-case ("Add API keys table" -> add-api-keys-table). Without --pattern it
     is read like Rails does: add-<col>-to-<table>, create-<t>-table, add-index-on-<t>-<col>,
     drop-<col>-from-<table>; anything else is a data migration.
+
+    \b
+    Examples:
+      qscaffold new create-api-keys-table --column key_hash --column "uses INTEGER NOT NULL DEFAULT 0"
+      qscaffold new add-email-to-users
+      qscaffold new drop-nickname-from-users --dry-run
     """
     from .scaffold import plan_migration, write_migration
 
@@ -177,20 +224,32 @@ def _check_target(ctx, param, value):
 @click.option("--ignore", default=None, metavar="CODES",
               help="Never these rules: comma-separated codes or prefixes.")
 @click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, callback=_check_target,
-              help="Oldest SQLite the migrations must run on [default: target_sqlite, else this one].")
+              cls=SettingOption, setting="target_sqlite",
+              help="Oldest SQLite the migrations must run on ([tool.qscaffold] target_sqlite).")
+@click.option("--dir", "migrations_dir", metavar="DIR", default=None, cls=SettingOption,
+              setting="migrations_dir",
+              help="Migrations folder checked when no PATH is given (env QSCAFFOLD_MIGRATIONS, "
+                   "[tool.qscaffold] migrations_dir).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
               help="Processes for folders of 100 files or more (Linux) [default: one per CPU, up to 8].")
-def lint(paths, output_format: str, select, ignore, target, jobs: int) -> None:
+def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs: int) -> None:
     """Check migration files (.py, .sql) or folders without running them.
 
     With no PATH, the migrations folder is checked. Exit status: 0 when nothing (or only
-    info) is found, 1 for any error or warning, 2 for bad usage.
+    info) is found, 1 for any error or warning, 2 for bad usage. select and ignore may also
+    be set in [tool.qscaffold].
+
+    \b
+    Examples:
+      qscaffold lint
+      qscaffold lint migrations/007-add-email.py --format json
+      qscaffold lint --select QS1,QS201 --target-sqlite 3.35
     """
     from .lint.engine import lint_paths
     from .lint.model import Severity
     from .lint.report import render
 
-    settings = _settings(target_sqlite=target, select=select, ignore=ignore)
+    settings = _settings(target_sqlite=target, select=select, ignore=ignore, migrations_dir=migrations_dir)
     findings = lint_paths(paths, settings=settings, jobs=jobs)
     out, err = render(findings, output_format)
     if out:
@@ -204,21 +263,30 @@ def lint(paths, output_format: str, select, ignore, target, jobs: int) -> None:
 @main.command("rules")
 @click.argument("code", required=False)
 def rules_command(code) -> None:
-    """List every lint rule, or explain one: qscaffold rules QS201."""
+    """List every lint rule, the rules of a prefix, or explain one rule.
+
+    \b
+    Examples:
+      qscaffold rules
+      qscaffold rules QS2        the rules whose code starts with QS2
+      qscaffold rules QS201      one rule explained, with an example and the fix
+    """
     from .lint.registry import all_rules
 
     rules = all_rules()
-    if code is None:
-        width = max((len(r.name) for r in rules.values()), default=10)
-        for r in rules.values():
-            click.echo(f"{r.code}  {r.name:<{width}}  {r.severity.value:<7}  {r.summary}")
+    wanted = code.strip().upper() if code is not None else ""
+    found = rules.get(wanted)
+    if found is not None:
+        click.echo(f"{found.code} {found.name} ({found.severity.value})\n\n{found.summary}\n")
+        click.echo(found.explanation)
         return
-    found = rules.get(code.strip().upper())
-    if found is None:
-        raise click.BadParameter(f"unknown rule code {code!r} (see `qscaffold rules`)",
+    listed = [r for r in rules.values() if r.code.startswith(wanted)]
+    if not listed:
+        raise click.BadParameter(f"no rule code is or starts with {code!r} (see `qscaffold rules`)",
                                  param_hint="CODE")
-    click.echo(f"{found.code} {found.name} ({found.severity.value})\n\n{found.summary}\n")
-    click.echo(found.explanation)
+    width = max((len(r.name) for r in listed), default=10)
+    for r in listed:
+        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity.value:<7}  {r.summary}")
 
 
 # -- migrate --------------------------------------------------------------------------
@@ -226,18 +294,29 @@ def rules_command(code) -> None:
 
 @main.group(cls=QscaffoldGroup)
 def migrate() -> None:
-    """Apply, roll back and inspect migrations on a database."""
+    """Apply, roll back and inspect migrations on a database.
+
+    \b
+    Examples:
+      qscaffold migrate status
+      qscaffold migrate up
+      qscaffold migrate down --yes
+    """
 
 
 def database_options(func):
     """--database, --dir and --timeout, shared by every migrate subcommand."""
 
-    @click.option("--database", "database", metavar="PATH", default=None,
-                  help="SQLite database file, or :memory: [env QSCAFFOLD_DATABASE; default data/app.db]")
-    @click.option("--dir", "migrations_dir", metavar="DIR", default=None,
-                  help="Migrations folder [env QSCAFFOLD_MIGRATIONS; default migrations/]")
+    @click.option("--database", "database", metavar="PATH", default=None, cls=SettingOption,
+                  setting="database",
+                  help="SQLite database file, or :memory: (env QSCAFFOLD_DATABASE, "
+                       "[tool.qscaffold] database).")
+    @click.option("--dir", "migrations_dir", metavar="DIR", default=None, cls=SettingOption,
+                  setting="migrations_dir",
+                  help="Migrations folder (env QSCAFFOLD_MIGRATIONS, [tool.qscaffold] migrations_dir).")
     @click.option("--timeout", "busy_timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-                  help="How long to wait for another process's lock [default 30]")
+                  cls=SettingOption, setting="busy_timeout",
+                  help="How long to wait for another process's lock ([tool.qscaffold] busy_timeout).")
     @functools.wraps(func)
     def wrapper(database, migrations_dir, busy_timeout, **kwargs):
         settings = _settings(database=database, migrations_dir=migrations_dir)
@@ -276,7 +355,13 @@ def _result_line(result, *, dry_run: bool) -> str:
 @database_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 def status(runner, as_json: bool) -> None:
-    """Show the current version and every migration as applied or pending."""
+    """Show the current version and every migration as applied or pending.
+
+    \b
+    Examples:
+      qscaffold migrate status
+      qscaffold migrate status --json --database data/prod.db
+    """
     report = runner.status()
     if as_json:
         _echo_json(report.to_dict())
@@ -326,7 +411,14 @@ def status(runner, as_json: bool) -> None:
               help="Run the migrations on a copy and report; the database is not changed.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def up(runner, to, steps, dry_run: bool, as_json: bool) -> None:
-    """Apply pending migrations, one transaction each."""
+    """Apply pending migrations, one transaction each.
+
+    \b
+    Examples:
+      qscaffold migrate up
+      qscaffold migrate up --to 4          (or --steps 2)
+      qscaffold migrate up --dry-run       run on a copy, change nothing
+    """
     on_result = None if as_json else (lambda r: click.echo(_result_line(r, dry_run=dry_run)))
     if dry_run and not as_json:
         click.echo(f"Dry run on a copy of {_display_path(runner.database)}: nothing will be saved.")
@@ -373,6 +465,12 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
 
     Asks for confirmation unless --yes, and copies the database next to itself first
     unless --no-backup.
+
+    \b
+    Examples:
+      qscaffold migrate down
+      qscaffold migrate down --to 3 --yes
+      qscaffold migrate down --steps 2 --dry-run
     """
     plan = runner.plan_rollback(steps=steps, to=to)
     if not plan:
@@ -405,7 +503,13 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the repaired versions as JSON.")
 def repair(runner, yes: bool, as_json: bool) -> None:
-    """Accept edits to applied migration files by recording their new checksums."""
+    """Accept edits to applied migration files by recording their new checksums.
+
+    \b
+    Examples:
+      qscaffold migrate repair             lists the edited files and asks
+      qscaffold migrate repair --yes
+    """
     edited = [m for m in runner.status().migrations if m.modified]
     if not edited:
         if as_json:
@@ -437,6 +541,11 @@ def verify(runner, fresh: bool, as_json: bool) -> None:
     give back exactly the schema from before up. Migrations already applied in the copy are
     rolled back newest first, then every migration gets its round trip right after its up.
     The database itself is only read.
+
+    \b
+    Examples:
+      qscaffold migrate verify
+      qscaffold migrate verify --fresh --json
     """
     from .verify import FAILED, NOT_CHECKED, verify as verify_migrations
 
@@ -478,6 +587,11 @@ def stamp(runner, version: int, yes: bool, as_json: bool) -> None:
 
     For adopting a database that already has the schema (0 means nothing applied). Files up
     to VERSION are recorded as applied; history above it is removed. Asks unless --yes.
+
+    \b
+    Examples:
+      qscaffold migrate stamp 3 --yes
+      qscaffold migrate stamp 0 --yes      nothing applied
     """
     runner.plan_stamp(version)
     before = runner.read_state()

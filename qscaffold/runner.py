@@ -344,15 +344,17 @@ class MigrationRunner:
         if dry_run:
             with self._scratch_copy() as scratch:
                 return scratch.run_migrations(to=to, steps=steps, on_result=on_result)
+        _check_limits(steps, to, self.discover())
         todo = self.pending()
         if to is not None:
-            known = {f.version for f in self.discover()}
-            if to not in known and to != 0:
-                raise UsageError(f"--to {to}: no migration file has version {to}")
+            current = self.get_current_version()
+            if to < current:
+                raise UsageError(
+                    f"--to {to}: the database is at version {current}; up only goes forward "
+                    f"(use `migrate down --to {to}`)"
+                )
             todo = [f for f in todo if f.version <= to]
         if steps is not None:
-            if steps < 1:
-                raise UsageError(f"--steps {steps}: must be 1 or more")
             todo = todo[:steps]
         for migration in todo:  # every file must load before anything runs
             migration.module  # noqa: B018
@@ -388,12 +390,7 @@ class MigrationRunner:
 
     def plan_rollback(self, *, steps: int | None = None, to: int | None = None) -> list[MigrationFile]:
         """The files whose ``down`` a rollback would run, newest first (nothing is run)."""
-        if steps is not None and to is not None:
-            raise UsageError("give either --steps or --to, not both")
-        if steps is not None and steps < 1:
-            raise UsageError(f"--steps {steps}: must be 1 or more")
-        if to is not None and to < 0:
-            raise UsageError(f"--to {to}: must be 0 or more")
+        _check_limits(steps, to, self.discover())
         status = self.check()
         applied = [m for m in status.applied][::-1]
         if to is not None:
@@ -918,6 +915,20 @@ def _build_status(database: str, folder: Path, files: list[MigrationFile], state
     for e in entries:
         e.current = e.version == current and e.state in ("applied", "missing")
     return Status(database, str(folder), current, entries, problems)
+
+
+def _check_limits(steps: int | None, to: int | None, files: list[MigrationFile]) -> None:
+    """``--steps`` and ``--to``, the same rules for up and down: one of them, ``steps`` 1 or
+    more, ``to`` 0 or a version some file has."""
+    if steps is not None and to is not None:
+        raise UsageError("give either --steps or --to, not both")
+    if steps is not None and steps < 1:
+        raise UsageError(f"--steps {steps}: must be 1 or more")
+    if to is not None:
+        if to < 0:
+            raise UsageError(f"--to {to}: must be 0 or more")
+        if to != 0 and to not in {f.version for f in files}:
+            raise UsageError(f"--to {to}: no migration file has version {to}")
 
 
 def _raise_first_problem(status: Status) -> None:
