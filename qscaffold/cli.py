@@ -282,7 +282,8 @@ def rules_command(code) -> None:
         return
     listed = [r for r in rules.values() if r.code.startswith(wanted)]
     if not listed:
-        raise click.BadParameter(f"no rule code is or starts with {code!r} (see `qscaffold rules`)",
+        raise click.BadParameter(f"unknown rule code {code!r}: no rule code is or starts with it "
+                                 "(see `qscaffold rules`)",
                                  param_hint="CODE")
     width = max((len(r.name) for r in listed), default=10)
     for r in listed:

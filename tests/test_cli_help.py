@@ -91,7 +91,7 @@ def test_rules_accepts_a_prefix_as_select_does():
     assert codes and all(c.startswith("QS2") for c in codes) and "QS201" in codes
     assert "What it does" in run("rules", "QS201").output
     bad = run("rules", "QS99")
-    assert bad.exit_code == 2 and "no rule code is or starts with 'QS99'" in bad.output
+    assert bad.exit_code == 2 and "unknown rule code 'QS99': no rule code is or starts with it" in bad.output
 
 
 def test_up_and_down_treat_to_and_steps_alike(project):
