@@ -364,12 +364,14 @@ def status(runner, as_json: bool) -> None:
       qscaffold migrate status --json --database data/prod.db
     """
     report = runner.status()
+    exists = runner.database_exists
     if as_json:
-        _echo_json(report.to_dict())
+        _echo_json({**report.to_dict(), "database_exists": exists})
         return
     rule = "=" * 33
+    missing_note = "" if exists else " (does not exist yet; `qscaffold migrate up` creates it)"
     lines = [rule, "Database Migration Status", rule, "",
-             f"Database: {_display_path(report.database)}",
+             f"Database: {_display_path(report.database)}{missing_note}",
              f"Current schema version: {report.current_version}", "", "Available migrations:", ""]
     if not report.migrations:
         lines.append(f"  (none in {_display_path(report.migrations_dir)})")

@@ -217,7 +217,17 @@ class MigrationRunner:
         return self.database == MEMORY or self.database.startswith("file::memory:")
 
     def _exists(self) -> bool:
-        return self._conn is not None or self.in_memory or Path(self.database).exists()
+        if self._conn is not None or self.in_memory:
+            return True
+        path = Path(self.database)
+        if path.is_dir():
+            raise DatabaseError(f"{self.database}: is a folder, not a database file")
+        return path.exists()
+
+    @property
+    def database_exists(self) -> bool:
+        """Whether the database is there already (``migrate up`` creates a missing file)."""
+        return self._exists()
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -469,7 +479,7 @@ class MigrationRunner:
             except Exception as exc:
                 cause = str(exc) if isinstance(exc, QscaffoldError) else _one_line(exc)
                 raise MigrationFailed(
-                    f"{migration.path}: {direction}() failed: {cause}; rolled back, "
+                    f"{migration.path}{_line_in(exc, migration.path)}: {direction}() failed: {cause}; rolled back, "
                     f"the database stays at version {current}", version=migration.version,
                     reason=f"fails: {cause}",
                 ) from exc
@@ -915,6 +925,18 @@ def _build_status(database: str, folder: Path, files: list[MigrationFile], state
     for e in entries:
         e.current = e.version == current and e.state in ("applied", "missing")
     return Status(database, str(folder), current, entries, problems)
+
+
+def _line_in(exc: BaseException, path: Path) -> str:
+    """``:LINE`` of the last line of ``path`` that the traceback of ``exc`` passes through
+    (the statement of the migration that failed), or ``""``."""
+    wanted = os.path.abspath(path)
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if os.path.abspath(tb.tb_frame.f_code.co_filename) == wanted:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f":{line}" if line else ""
 
 
 def _check_limits(steps: int | None, to: int | None, files: list[MigrationFile]) -> None:

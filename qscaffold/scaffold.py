@@ -308,6 +308,8 @@ def open_schema(migrations_dir: Path, database: str | os.PathLike | None) -> sql
         if text == ":memory:":
             return sqlite3.connect(":memory:")
         path = Path(text).expanduser().resolve()
+        if path.is_dir():
+            raise UsageError(f"{database}: --database is a folder, not a database file")
         if not path.is_file():
             raise UsageError(f"{database}: --database does not exist")
         try:
