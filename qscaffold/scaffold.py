@@ -300,9 +300,12 @@ def parse_target(text: str | None) -> sch.Version:
         raise UsageError(f"--target-sqlite {text!r}: not a SQLite version (X.Y or X.Y.Z)") from None
 
 
-def open_schema(migrations_dir: Path, database: str | os.PathLike | None) -> sqlite3.Connection:
+def open_schema(migrations_dir: Path, database: str | os.PathLike | None,
+                notes: list[str] | None = None) -> sqlite3.Connection:
     """A connection to read the current schema from: ``database`` opened read-only, or the
-    existing migrations applied to a fresh in-memory database."""
+    DDL of the existing migrations replayed into a fresh in-memory database without running
+    their code. Only when a migration's DDL is built at run time (or cannot be replayed) are
+    the migrations run, on an in-memory database; a line saying so is added to ``notes``."""
     if database is not None:
         text = os.fspath(database)
         if text == ":memory:":
@@ -318,11 +321,41 @@ def open_schema(migrations_dir: Path, database: str | os.PathLike | None) -> sql
         except sqlite3.Error as exc:
             raise UsageError(f"{database}: cannot be read as a SQLite database: {exc}") from None
         return conn
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    if Path(migrations_dir).is_dir():
-        from .runner import MigrationRunner
+    if not Path(migrations_dir).is_dir():
+        return sqlite3.connect(":memory:", isolation_level=None)
+    from .files import discover
+    from .lint.replay import replay_schema
 
+    files = discover(migrations_dir)
+    replay = replay_schema(f.path for f in files)
+    if not replay.dynamic:
+        return replay.connection
+    replay.connection.close()
+    first, why = replay.dynamic[0]
+    if notes is not None:
+        notes.append(f"{first.name} {why}, so the migrations were run on an in-memory database "
+                     "to learn the schema (give --database to read it from a database instead)")
+    return _run_for_schema(migrations_dir, {f.version: f.path for f in files})
+
+
+def _run_for_schema(migrations_dir: Path, paths: dict[int, Path]) -> sqlite3.Connection:
+    """The schema the migrations build, by running them on an in-memory database."""
+    from .errors import MigrationFailed
+    from .runner import MigrationRunner
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
         MigrationRunner(conn, migrations_dir).run_migrations()
+    except MigrationFailed as exc:
+        conn.close()
+        path = paths.get(exc.version, migrations_dir)
+        raise QscaffoldError(
+            f"{path}: cannot learn the current schema: its up() {exc.reason} when run on an "
+            "in-memory database; nothing was written (give --database to read the schema from "
+            "a database)") from None
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -483,11 +516,12 @@ def plan_migration(
         raise UsageError(f"NAME {name!r}: does not make a valid migration file name ({path.name})")
 
     inferred: list[str] = []
+    schema_notes: list[str] = []
     guess = infer(slug)
     chosen = pattern or guess.pattern
     conn = None
     if chosen != "data" or table is not None:
-        conn = open_schema(folder, database)
+        conn = open_schema(folder, database, schema_notes)
     try:
         schema = sch.read_schema(conn) if conn is not None else sch.Schema({}, [], set(), [])
         ddl = sch.schema_ddl(conn) if conn is not None else []
@@ -534,7 +568,7 @@ def plan_migration(
     template = f"{pattern}.py.j2"
     text = render(template, context, settings.templates_dir)
     check_rendered(text, template, version)
-    hints = []
+    hints = list(schema_notes)
     if pattern == "table" and not context["columns"]:
         hints.append("the table has only `id`; add columns with --column NAME[:TYPE [constraints]], "
                      "e.g. --column email:TEXT --column \"uses INTEGER NOT NULL DEFAULT 0\" "
