@@ -503,6 +503,49 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
 
 @migrate.command()
 @database_options
+@click.option("--json", "as_json", is_flag=True, help="Print the history as one JSON object.")
+def history(runner, as_json: bool) -> None:
+    """List the applied migrations, with when each was applied and how long it took.
+
+    Read from the database's migration_history table; the migration files are not needed.
+
+    \b
+    Examples:
+      qscaffold migrate history
+      qscaffold migrate history --json --database data/prod.db
+    """
+    exists = runner.database_exists
+    state = runner.read_state()
+    rows = [state.history[v] for v in sorted(state.history)]
+    recorded = set(state.history)
+    adopted = [v for v in range(1, state.current_version + 1) if v not in recorded and
+               not any(r > v for r in recorded if r <= state.current_version)]
+    if as_json:
+        _echo_json({"database": runner.database, "database_exists": exists,
+                    "current_version": state.current_version, "adopted_up_to": max(adopted, default=0),
+                    "migrations": [{"version": r.version, "name": r.name, "applied_at": r.applied_at,
+                                    "duration_ms": r.duration_ms, "checksum": r.checksum} for r in rows]})
+        return
+    where = _display_path(runner.database)
+    if not exists:
+        click.echo(f"Database: {where} (does not exist yet): nothing applied.")
+        return
+    click.echo(f"Database: {where} (version {state.current_version})")
+    if adopted:
+        click.echo(f"  v1-v{max(adopted)}: applied before migration_history was kept (adopted)")
+    if not rows and not adopted:
+        click.echo("  (nothing applied)")
+    width = max((len(str(r.version)) for r in rows), default=1)
+    for r in rows:
+        mark = "  (current)" if r.version == state.current_version else ""
+        click.echo(f"  v{r.version:<{width}}  {r.applied_at}  {r.duration_ms:>7} ms  {r.name}{mark}")
+    if rows:
+        total = sum(r.duration_ms for r in rows)
+        click.echo(f"{len(rows)} migration(s) in the history; {total} ms in all.")
+
+
+@migrate.command()
+@database_options
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the repaired versions as JSON.")
 def repair(runner, yes: bool, as_json: bool) -> None:
