@@ -7,6 +7,7 @@ sqlglot and jinja2 are imported only inside the commands that need them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 
@@ -422,10 +423,11 @@ def up(runner, to, steps, dry_run: bool, as_json: bool) -> None:
       qscaffold migrate up --to 4          (or --steps 2)
       qscaffold migrate up --dry-run       run on a copy, change nothing
     """
-    on_result = None if as_json else (lambda r: click.echo(_result_line(r, dry_run=dry_run)))
     if dry_run and not as_json:
         click.echo(f"Dry run on a copy of {_display_path(runner.database)}: nothing will be saved.")
-    results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run, on_result=on_result)
+    with _progress(runner, as_json) as (on_result, on_event):
+        results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run,
+                                        on_result=on_result(dry_run), on_event=on_event)
     version = runner.get_current_version()
     if as_json:
         _echo_json({"database": runner.database, "dry_run": dry_run, "current_version": version,
@@ -438,6 +440,31 @@ def up(runner, to, steps, dry_run: bool, as_json: bool) -> None:
         click.echo(f"{len(applied)} migration(s) would apply; the database stays at version {version}.")
     else:
         click.echo(f"Applied {len(applied)} migration(s); schema version is now {version}.")
+
+
+@contextlib.contextmanager
+def _progress(runner, as_json: bool):
+    """``(on_result, on_event)`` for the runner: result lines on stdout (none with --json)
+    and, on a terminal, a progress line on stderr (see :mod:`qscaffold.progress`)."""
+    from .progress import progress_for
+
+    progress = progress_for(not as_json, lock_timeout=runner.busy_timeout)
+
+    def on_result(dry_run: bool):
+        if as_json:
+            return None
+
+        def echo(result) -> None:
+            if progress is not None:
+                progress.clear()
+            click.echo(_result_line(result, dry_run=dry_run))
+        return echo
+
+    try:
+        yield on_result, (progress.on_event if progress is not None else None)
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 def _confirm(yes: bool, question: str, what: str) -> None:
@@ -488,8 +515,9 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
             backup = runner.backup()
             if not as_json:
                 click.echo(f"Backup written to {_display_path(str(backup))}")
-    on_result = None if as_json else (lambda r: click.echo(_result_line(r, dry_run=dry_run)))
-    results = runner.rollback(steps=steps, to=to, dry_run=dry_run, on_result=on_result)
+    with _progress(runner, as_json) as (on_result, on_event):
+        results = runner.rollback(steps=steps, to=to, dry_run=dry_run,
+                                  on_result=on_result(dry_run), on_event=on_event)
     version = runner.get_current_version()
     if as_json:
         _echo_json({"database": runner.database, "dry_run": dry_run, "current_version": version,
@@ -595,7 +623,18 @@ def verify(runner, fresh: bool, as_json: bool) -> None:
     """
     from .verify import FAILED, NOT_CHECKED, verify as verify_migrations
 
-    report = verify_migrations(runner, fresh=fresh)
+    from .progress import progress_for
+
+    progress = progress_for(not as_json, lock_timeout=runner.busy_timeout)
+    on_check = None
+    if progress is not None:
+        def on_check(migration, steps):
+            progress.running(f"checking v{migration.version}: {migration.filename} ({steps})")
+    try:
+        report = verify_migrations(runner, fresh=fresh, on_check=on_check)
+    finally:
+        if progress is not None:
+            progress.close()
     if as_json:
         _echo_json(report.to_dict())
     else:

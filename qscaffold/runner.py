@@ -155,6 +155,10 @@ class MigrationResult:
 
 
 Callback = Callable[[MigrationResult], None]
+# on_event(event, migration, direction): "waiting" just before asking for the write lock,
+# "running" once it is held and up()/down() starts. For progress displays; the runner
+# itself never prints.
+EventCallback = Callable[[str, MigrationFile, str], None]
 
 
 def _now() -> str:
@@ -200,6 +204,7 @@ class MigrationRunner:
             self.database = os.fspath(database)
         self._files: list[MigrationFile] | None = None
         self._tables_ready = False
+        self._on_event: EventCallback | None = None
         self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
 
     # -- connection ------------------------------------------------------------------
@@ -343,9 +348,11 @@ class MigrationRunner:
         steps: int | None = None,
         dry_run: bool = False,
         on_result: Callback | None = None,
+        on_event: EventCallback | None = None,
     ) -> list[MigrationResult]:
         """Apply pending migrations in order (up to version ``to``, or ``steps`` of them),
-        one transaction each.
+        one transaction each. ``on_result`` hears of each result, ``on_event`` of each
+        migration waiting for the write lock and starting (see :data:`EventCallback`).
 
         With ``dry_run`` they run on an in-memory copy of the database, which is then
         thrown away: failures are reported exactly as a real run would, and the database
@@ -353,7 +360,7 @@ class MigrationRunner:
         """
         if dry_run:
             with self._scratch_copy() as scratch:
-                return scratch.run_migrations(to=to, steps=steps, on_result=on_result)
+                return scratch.run_migrations(to=to, steps=steps, on_result=on_result, on_event=on_event)
         _check_limits(steps, to, self.discover())
         todo = self.pending()
         if to is not None:
@@ -368,12 +375,20 @@ class MigrationRunner:
             todo = todo[:steps]
         for migration in todo:  # every file must load before anything runs
             migration.module  # noqa: B018
+        return self._apply_all(todo, "up", on_result, on_event)
+
+    def _apply_all(self, todo: list[MigrationFile], direction: str, on_result: Callback | None,
+                   on_event: EventCallback | None) -> list[MigrationResult]:
         results = []
-        for migration in todo:
-            result = self._apply(migration, "up")
-            results.append(result)
-            if on_result:
-                on_result(result)
+        self._on_event = on_event
+        try:
+            for migration in todo:
+                result = self._apply(migration, direction)
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        finally:
+            self._on_event = None
         return results
 
     def rollback(
@@ -383,20 +398,15 @@ class MigrationRunner:
         to: int | None = None,
         dry_run: bool = False,
         on_result: Callback | None = None,
+        on_event: EventCallback | None = None,
     ) -> list[MigrationResult]:
         """Run ``down`` of the newest applied migration, or of ``steps`` of them, or of
         every one above version ``to``, newest first, one transaction each."""
         if dry_run:
             with self._scratch_copy() as scratch:
-                return scratch.rollback(steps=steps, to=to, on_result=on_result)
+                return scratch.rollback(steps=steps, to=to, on_result=on_result, on_event=on_event)
         todo = self.plan_rollback(steps=steps, to=to)
-        results = []
-        for migration in todo:
-            result = self._apply(migration, "down")
-            results.append(result)
-            if on_result:
-                on_result(result)
-        return results
+        return self._apply_all(todo, "down", on_result, on_event)
 
     def plan_rollback(self, *, steps: int | None = None, to: int | None = None) -> list[MigrationFile]:
         """The files whose ``down`` a rollback would run, newest first (nothing is run)."""
@@ -441,10 +451,17 @@ class MigrationRunner:
             raise DatabaseError(
                 f"{self.database}: the connection has an open transaction; commit it before migrating"
             )
+        if self._on_event:
+            self._on_event("waiting", migration, direction)
         waited = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         acquired = time.perf_counter()
         waited = acquired - waited
+        if waited >= 1:
+            logger.info("%s: waited %.1f s for the database lock held by another process",
+                        migration.filename, waited)
+        if self._on_event:
+            self._on_event("running", migration, direction)
         try:
             if not self._tables_ready:
                 conn.execute(METADATA_DDL)
