@@ -50,6 +50,19 @@ def name_words(name: str) -> list[str]:
     return words
 
 
+def unspellable(name: str) -> list[str]:
+    """The letters and digits of ``name`` that have no ASCII spelling (``ß``, ``字``), which a
+    file name would silently lose; an accented letter is spelt by its base letter."""
+    lost: list[str] = []
+    for ch in name:
+        if ch.isascii() or not ch.isalnum():
+            continue
+        base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode("ascii")
+        if not any(c.isalnum() for c in base) and ch not in lost:
+            lost.append(ch)
+    return lost
+
+
 def check_name(name: str) -> None:
     """Refuse a NAME that cannot become a file name (:class:`UsageError`, exit 2)."""
     shown = name if len(name) <= 40 else name[:37] + "..."
@@ -63,6 +76,11 @@ def check_name(name: str) -> None:
     if len(name.strip()) > MAX_NAME:
         raise UsageError(f"NAME {shown!r}: is {len(name.strip())} characters long; "
                          f"the limit is {MAX_NAME}")
+    lost = unspellable(name)
+    if lost:
+        raise UsageError(
+            f"NAME {shown!r}: {', '.join(repr(ch) for ch in lost[:5])} cannot be spelt in a migration "
+            "file name, which holds only a-z, 0-9 and '-'; spell the name in ASCII letters")
     if not name_words(name):
         raise UsageError(f"NAME {shown!r}: has no letters or digits to name the file with")
 
