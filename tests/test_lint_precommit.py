@@ -113,3 +113,21 @@ def test_hook_passes_on_a_clean_file_and_fails_naming_a_bad_one(user_repo, hook_
     code, output = _try_repo(user_repo, hook_repo, tmp_path, "polls/migrations/0001_initial.py")
     assert code == 0, output
     assert re.search(r"qscaffold lint\.+\(no files to check\)Skipped", output), output
+
+
+def test_the_readme_documents_a_rev_that_exists_and_the_hook_s_own_pattern():
+    """`rev: v0.1.0` was documented while no such tag existed; the local hook's pattern must
+    be the manifest's."""
+    readme = (REPO / "README.md").read_text()
+    revs = re.findall(r"^\s*rev:\s*(\S+)", readme, re.M)
+    assert revs
+    tags = set()
+    if shutil.which("git") and (REPO / ".git").exists():
+        listed = subprocess.run(["git", "tag", "--list"], cwd=REPO, capture_output=True, text=True)
+        tags = set(listed.stdout.split())
+    for rev in revs:
+        assert rev == "<commit>" or re.fullmatch(r"[0-9a-f]{40}", rev) or rev in tags, rev
+    assert "pre-commit autoupdate --bleeding-edge --freeze" in readme
+    manifest = (REPO / ".pre-commit-hooks.yaml").read_text()
+    pattern = re.search(r"^\s*files:\s*(.+)$", manifest, re.M).group(1).strip()
+    assert f"files: {pattern}" in readme
