@@ -116,3 +116,20 @@ def test_new_to_bad_inputs(tmp_path, monkeypatch):
     result = invoke("new", "x", "--to", "schema.sql", "--pattern", "table")
     assert result.exit_code == 2
     assert sorted(p.name for p in (tmp_path / "migrations").iterdir()) == ["001-initial.py"]
+
+
+def test_new_to_that_destroys_data_says_so_and_lints_clean(tmp_path, monkeypatch):
+    project(tmp_path, monkeypatch)
+    (tmp_path / "smaller.sql").write_text(
+        "CREATE TABLE users (id INTEGER PRIMARY KEY AUTOINCREMENT, email TEXT NOT NULL, nick TEXT);\n")
+    assert invoke("new", "shrink", "--to", "smaller.sql").exit_code == 0
+    text = (tmp_path / "migrations" / "002-shrink.py").read_text()
+    assert "DESTROYS DATA: table posts" in text and "DESTROYS DATA: column users.age" in text
+    assert "Up destroys data" in text
+    lint = invoke("lint", "migrations")
+    assert lint.exit_code == 0 and "no findings" in lint.output, lint.output
+    assert invoke("migrate", "verify", "--database", "app.db").exit_code == 0
+    assert invoke("migrate", "up", "--database", "app.db").exit_code == 0
+    conn = sqlite3.connect(tmp_path / "app.db")
+    assert conn.execute("SELECT id, email, nick FROM users ORDER BY id").fetchall() == [(1, "a@x", "ann"), (2, "b@x", None)]
+    conn.close()

@@ -43,6 +43,7 @@ class Step:
     sql: str
     comment: str = ""
     destroys_data: bool = False
+    loss: str = ""  # what it destroys: "table", "column" or "values" (of columns a rebuild drops)
 
     def to_dict(self) -> dict:
         return {"sql": self.sql + ";", "comment": self.comment, "destroys_data": self.destroys_data}
@@ -262,12 +263,12 @@ def plan_diff(old: Schema, new: Schema, *, renames=(), target: Version | None = 
             steps.append(Step(f"DROP INDEX IF EXISTS {q(index.name)}"))
     for table in dropped:
         steps.append(Step(f"DROP TABLE IF EXISTS {q(table.name)}",
-                          f"DESTROYS DATA: table {table.name} and all its rows are dropped", True))
+                          f"DESTROYS DATA: table {table.name} and all its rows are dropped", True, "table"))
     for key in recreated:
         a = old_tables[key]
         steps.append(Step(f"DROP TABLE IF EXISTS {q(a.name)}",
                           f"DESTROYS DATA: virtual table {a.name} changed; it is dropped and created "
-                          "again, empty (refill it from its source)", True))
+                          "again, empty (refill it from its source)", True, "table"))
     for table in sorted(created + [new_tables[k] for k in recreated], key=lambda t: t.order):
         steps.append(Step(_create(table.sql)))
     for key in common:
@@ -390,7 +391,8 @@ def _native(a: Table, b: Table, old: Schema, target: Version) -> list[Step] | No
         return None
     t = q(b.name)
     steps = [Step(f"ALTER TABLE {t} DROP COLUMN {q(c.name)}",
-                  f"DESTROYS DATA: column {b.name}.{c.name} and its values are dropped", True) for c in removed]
+                  f"DESTROYS DATA: column {b.name}.{c.name} and its values are dropped", True, "column")
+             for c in removed]
     steps += [Step(f"ALTER TABLE {t} ADD COLUMN {definitions[c.name.lower()]}") for c in added]
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
@@ -486,7 +488,8 @@ def _rebuild(plan: SchemaDiff, a: Table, b: Table, taken: set[str], column_map: 
         steps.append(Step(f"INSERT INTO sqlite_sequence (name, seq)\n  SELECT {quote_string(new_name)}, seq "
                           f"FROM sqlite_sequence WHERE name = {quote_string(a.name)}"))
     if lost:
-        steps.append(Step(f"DROP TABLE IF EXISTS {t}", f"DESTROYS DATA: the values of {', '.join(lost)} are not copied", True))
+        steps.append(Step(f"DROP TABLE IF EXISTS {t}", f"DESTROYS DATA: the values of {', '.join(lost)} are not copied", True,
+                          "values"))
     else:
         steps.append(Step(f"DROP TABLE IF EXISTS {t}"))
     steps.append(Step(f"ALTER TABLE {nt} RENAME TO {q(b.name)}"))
