@@ -150,3 +150,18 @@ def test_a_migrations_folder_that_cannot_be_replayed_is_bad_input(tmp_path):
     result = run("schema", "dump", str(folder))
     assert result.exit_code == 2
     assert "cannot be replayed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_wal_database_is_read_without_touching_its_files(tmp_path):
+    db = tmp_path / "app.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE t (a INT)")
+    conn.commit()
+    conn.close()  # the last connection checkpoints: no -wal, no -shm left
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE t (a INT);\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert run("schema", "diff", str(db), str(schema)).exit_code == 0
+    assert "CREATE TABLE t" in run("schema", "dump", str(db)).stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -7,6 +7,7 @@ message names the file, and for a schema file the line with SQLite's own message
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -28,9 +29,12 @@ class Source:
     kind: str  # "migrations", "database" or "sql"
     connection: sqlite3.Connection
     schema: Schema
+    closing: contextlib.ExitStack | None = None  # a database's private copy, removed on close
 
     def close(self) -> None:
         self.connection.close()
+        if self.closing is not None:
+            self.closing.close()
 
     def has_rows(self, table: str) -> bool | None:
         """Whether ``table`` has rows (``None`` when unknown: a schema file has none)."""
@@ -46,6 +50,7 @@ def open_source(source: str | os.PathLike, *, check_views: bool = True) -> Sourc
     """Open ``source`` and read its schema (the caller closes it)."""
     label = os.fspath(source)
     path = Path(label).expanduser()
+    closing = None
     if path.is_dir():
         conn = replay_migrations(path)
         kind = "migrations"
@@ -56,14 +61,17 @@ def open_source(source: str | os.PathLike, *, check_views: bool = True) -> Sourc
         conn = load_schema_file(path, label)
         kind = "sql"
     else:
-        conn = open_database(path, label)
+        closing = contextlib.ExitStack()
+        conn = open_database(path, label, closing)
         kind = "database"
     try:
         schema = read_model(conn, check_views=check_views)
     except sqlite3.Error as exc:
         conn.close()
+        if closing is not None:
+            closing.close()
         raise UsageError(f"{label}: cannot read its schema: {exc}") from None
-    return Source(label, kind, conn, schema)
+    return Source(label, kind, conn, schema, closing)
 
 
 def replay_migrations(folder: Path) -> sqlite3.Connection:
@@ -79,8 +87,12 @@ def replay_migrations(folder: Path) -> sqlite3.Connection:
     return conn
 
 
-def open_database(path: Path, label: str) -> sqlite3.Connection:
-    """A SQLite database file, opened read-only."""
+def open_database(path: Path, label: str, closing: contextlib.ExitStack) -> sqlite3.Connection:
+    """A SQLite database file, read without changing any file (:mod:`qscaffold.readonly`: a
+    WAL database, or one a crashed writer left a journal beside, is read from a private copy
+    that ``closing`` removes)."""
+    from ..readonly import open_readonly
+
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
@@ -89,9 +101,10 @@ def open_database(path: Path, label: str) -> sqlite3.Connection:
     if head and head != SQLITE_HEADER:
         raise UsageError(f"{label}: is not a SQLite database (a schema file must end in .sql)")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = closing.enter_context(open_readonly(path))
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as exc:
+        closing.close()
         raise UsageError(f"{label}: cannot be read as a SQLite database: {exc}") from None
     return conn
 
