@@ -51,6 +51,8 @@ def plan_declarative(settings, name: str, to, *, renames=(), database=None, targ
             current = read_model(conn, check_views=True)
 
             def rows(table: str):
+                if database is None:
+                    return None  # replayed migrations say nothing of the rows a real database holds
                 try:
                     return conn.execute(f"SELECT 1 FROM main.{always_quoted(table)} LIMIT 1").fetchone() is not None
                 except Exception:

@@ -133,3 +133,12 @@ def test_new_to_that_destroys_data_says_so_and_lints_clean(tmp_path, monkeypatch
     conn = sqlite3.connect(tmp_path / "app.db")
     assert conn.execute("SELECT id, email, nick FROM users ORDER BY id").fetchall() == [(1, "a@x", "ann"), (2, "b@x", None)]
     conn.close()
+
+
+def test_new_to_warns_about_a_new_not_null_column_without_default(tmp_path, monkeypatch):
+    project(tmp_path, monkeypatch)
+    (tmp_path / "strict.sql").write_text(
+        DESIRED.replace("created_at TEXT NOT NULL DEFAULT '1970-01-01'", "created_at TEXT NOT NULL"))
+    result = invoke("new", "strict", "--to", "strict.sql", "--dry-run")
+    assert result.exit_code == 0
+    assert "users.created_at" in result.stderr and "NOT NULL" in result.stderr
