@@ -310,3 +310,12 @@ def test_columns_reordered_keep_their_values_by_name():
     conn, _ = migrate("CREATE TABLE t (a INT, b TEXT);", "CREATE TABLE t (b TEXT, a INT);",
                       "INSERT INTO t VALUES (1, 'x');")
     assert conn.execute("SELECT a, b FROM t").fetchall() == [(1, "x")]
+
+
+def test_a_target_older_than_strict_is_warned_about():
+    a = schema_of("CREATE TABLE t (a INT);")
+    b = schema_of("CREATE TABLE t (a INT) STRICT; CREATE TABLE g (x INT, y INT AS (x + 1));")
+    plan = plan_diff(a, b, target=(3, 30, 0))
+    assert any("t: uses STRICT" in w and "3.37.0" in w for w in plan.warnings)
+    assert any("g: uses generated columns" in w and "3.31.0" in w for w in plan.warnings)
+    assert not plan_diff(a, b).warnings

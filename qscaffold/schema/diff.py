@@ -28,7 +28,7 @@ from ..errors import UsageError
 from ..sql import tokenize
 from .create import renamed
 from .expressions import same_expression, same_expressions, same_statement
-from .features import Version, format_version, has
+from .features import FEATURES, Version, format_version, has
 from .model import Column, Schema, Table, read_model
 from .normalize import display, normal_tokens
 from .quote import if_not_exists
@@ -208,6 +208,15 @@ def plan_diff(old: Schema, new: Schema, *, renames=(), target: Version | None = 
             native[key] = steps
         else:
             rebuilt[key] = _rebuild(plan, a, b, taken, column_maps.get(key, {}), rows)
+
+    for table in created + [new_tables[k] for k in rebuilt]:
+        needs = [(f, what) for f, what in (("strict", "STRICT"), ("generated-columns", "generated columns"))
+                 if (table.strict if f == "strict" else any(c.is_generated for c in table.columns))]
+        for feature, what in needs:
+            if not has(feature, target):
+                plan.warnings.append(
+                    f"{table.name}: uses {what}, which SQLite {format_version(target)} (--target-sqlite) does "
+                    f"not have (from {format_version(FEATURES[feature])}); the CREATE TABLE fails there")
 
     # what must be dropped first and created again after
     gone_tables = {t.name.lower() for t in dropped} | set(recreated)
