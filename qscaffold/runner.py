@@ -301,7 +301,7 @@ class MigrationRunner:
         if not self._exists():
             return DatabaseState()
         with self._reading() as conn:
-            return History(conn).read()
+            return History(conn, label=self.database).read()
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -453,7 +453,7 @@ class MigrationRunner:
         acquired = time.perf_counter()
         waited = acquired - waited
         try:
-            history = History(conn)
+            history = History(conn, label=self.database)
             if not self._tables_ready:
                 history.create_tables()
                 self._tables_ready = True
@@ -511,6 +511,10 @@ class MigrationRunner:
                     cause = _one_line(failure)
                 conn.execute("ROLLBACK")
                 guard.restore()
+                if not escape and isinstance(failure, sqlite3.DatabaseError):
+                    engine = self._engine_fault(failure, migration, direction, current)
+                    if engine is not None:
+                        raise engine from None
                 trust = " (the settings it changed are put back)" if escape.changed else ""
                 raise MigrationFailed(
                     f"{migration.path}: {direction}() failed: {cause}; rolled back{trust}, "
@@ -543,6 +547,27 @@ class MigrationRunner:
         return MigrationResult(migration.version, migration.name, migration.filename,
                                direction, duration, detail=detail)
 
+    def _engine_fault(self, exc: sqlite3.DatabaseError, migration: MigrationFile, direction: str,
+                      current: int) -> DatabaseError | None:
+        """An engine error that is the database's fault, not the migration's: a read-only
+        file, a corrupt one, a full disk. None for anything the migration caused."""
+        message = str(exc)
+        lowered = message.lower()
+        hint = ""
+        if "readonly" in lowered or "read-only" in lowered:
+            what = "is read-only"
+        elif "malformed" in lowered or "not a database" in lowered:
+            what = "is corrupt"
+            hint = "; check it with `PRAGMA integrity_check` and restore a backup"
+        elif "disk is full" in lowered or "disk i/o" in lowered:
+            what = "cannot be written"
+        else:
+            return None
+        return DatabaseError(
+            f"{self.database}: the database {what} ({message}), found while {migration.filename} "
+            f"ran {direction}(); rolled back, the database stays at version {current}{hint}"
+        )
+
     def _escaped(self, migration: MigrationFile, direction: str, current: int, escape, guard,
                  failure: BaseException | None) -> MigrationFailed:
         """The error for a migration that ended the runner's transaction: what it ran before
@@ -553,7 +578,7 @@ class MigrationRunner:
             conn.execute("ROLLBACK")
         guard.restore()
         self._fk_scope.forget()
-        history = History(conn)
+        history = History(conn, label=self.database)
         recorded = history.current_version() if history.exists() else 0
         also = f"; then it failed: {_one_line(failure)}" if failure is not None else ""
         cause = f"{direction}() escaped the runner's transaction: {escape.describe()}{also}"
@@ -573,7 +598,7 @@ class MigrationRunner:
         if not edited:
             return []
         with self._write_transaction() as conn:
-            History(conn).update_checksums(edited)
+            History(conn, label=self.database).update_checksums(edited)
         return edited
 
     @contextlib.contextmanager
@@ -650,7 +675,7 @@ class MigrationRunner:
         """
         marked = self.plan_stamp(version)
         with self._write_transaction() as conn:
-            new = History(conn).stamp(version, marked)
+            new = History(conn, label=self.database).stamp(version, marked)
         self._tables_ready = True
         logger.info("stamped %s at version %d (%d history rows written)", self.database, version, len(new))
         return new

@@ -535,7 +535,13 @@ def verify(runner: "MigrationRunner", *, fresh: bool = False) -> VerifyReport:
     """
     runner.load_migrations()
     with runner._scratch_copy(empty=fresh) as scratch:
-        return _verify_on(scratch, runner, fresh=fresh)
+        try:
+            return _verify_on(scratch, runner, fresh=fresh)
+        except sqlite3.DatabaseError as exc:  # the copy itself is unreadable: a corrupt database
+            raise DatabaseError(
+                f"{runner.database}: the database is corrupt ({exc}); nothing was verified: check "
+                "it with `PRAGMA integrity_check` and restore a backup"
+            ) from None
 
 
 def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: bool) -> VerifyReport:
