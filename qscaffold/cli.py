@@ -19,6 +19,12 @@ from .errors import QscaffoldError
 class QscaffoldGroup(click.Group):
     """A group that turns library errors into ``Error: …`` and the error's exit code."""
 
+    def main(self, *args, **kwargs):
+        from . import console
+
+        console.prepare()  # a console that cannot encode a mark gets an ASCII one
+        return super().main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
@@ -214,6 +220,14 @@ def _result_line(result, *, dry_run: bool) -> str:
     return f"  ✓ {verb} v{result.version}: {result.name} ({took}){detail}"
 
 
+def _progress(dry_run: bool):
+    """One line per migration as it lands; a closed pipe stops the lines, not the run."""
+    from .console import Progress
+
+    say = Progress(click.echo)
+    return lambda result: say(_result_line(result, dry_run=dry_run))
+
+
 @migrate.command()
 @database_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
@@ -269,7 +283,7 @@ def status(runner, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def up(runner, to, steps, dry_run: bool, as_json: bool) -> None:
     """Apply pending migrations, one transaction each."""
-    on_result = None if as_json else (lambda r: click.echo(_result_line(r, dry_run=dry_run)))
+    on_result = None if as_json else _progress(dry_run)
     if dry_run and not as_json:
         click.echo(f"Dry run on a copy of {_display_path(runner.database)}: nothing will be saved.")
     results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run, on_result=on_result)
@@ -329,7 +343,7 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
             backup = runner.backup()
             if not as_json:
                 click.echo(f"Backup written to {_display_path(str(backup))}")
-    on_result = None if as_json else (lambda r: click.echo(_result_line(r, dry_run=dry_run)))
+    on_result = None if as_json else _progress(dry_run)
     results = runner.rollback(steps=steps, to=to, dry_run=dry_run, on_result=on_result)
     version = runner.get_current_version()
     if as_json:

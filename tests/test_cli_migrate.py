@@ -262,3 +262,35 @@ def test_shipped_migrations_round_trip(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
+
+
+def test_a_console_that_cannot_encode_the_marks_gets_ascii_and_every_migration(tmp_path):
+    mig = tmp_path / "migrations"
+    table_migrations(mig, 3)
+    db = tmp_path / "app.db"
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    env.pop("QSCAFFOLD_DATABASE", None)
+    result = subprocess.run([sys.executable, "-m", "qscaffold", "migrate", "up", "--database", str(db),
+                             "--dir", str(mig)], capture_output=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode("cp1252")
+    out = result.stdout.decode("cp1252")
+    assert "  + Applied v1: Create t1 (" in out and "  + Applied v3: Create t3 (" in out
+    assert version(db) == 3
+    status = subprocess.run([sys.executable, "-m", "qscaffold", "migrate", "status", "--database", str(db),
+                             "--dir", str(mig)], capture_output=True, env=env, cwd=tmp_path)
+    assert status.returncode == 0 and "+ Applied v3" in status.stdout.decode("cp1252")
+
+
+def test_a_closed_pipe_stops_the_lines_not_the_migrations(tmp_path):
+    mig = tmp_path / "migrations"
+    table_migrations(mig, 30)
+    db = tmp_path / "app.db"
+    env = dict(os.environ)
+    env.pop("QSCAFFOLD_DATABASE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "qscaffold", "migrate", "up", "--database", str(db),
+                             "--dir", str(mig)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=tmp_path)
+    proc.stdout.close()  # the reader is gone before the first line
+    proc.wait(timeout=60)
+    assert "Traceback" not in proc.stderr.read().decode()
+    assert version(db) == 30
