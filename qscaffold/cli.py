@@ -29,6 +29,9 @@ class QscaffoldGroup(click.Group):
         try:
             return super().invoke(ctx)
         except QscaffoldError as err:
+            pending = ctx.meta.pop(JSON_PENDING, None)
+            if pending is not None:  # --json always prints JSON: what is known, and the error
+                _echo_json({**pending, "error": str(err), "exit_code": err.exit_code})
             exc = click.ClickException(str(err))
             exc.exit_code = err.exit_code
             raise exc from None
@@ -53,9 +56,23 @@ def _settings(**flags):
     return load_settings(**flags)
 
 
+# A --json command keeps here what it knows so far (ctx.meta is shared by nested contexts), so
+# that a failure still prints one JSON object with it and the error.
+JSON_PENDING = "qscaffold.json"
+
+
+def _json_pending(**fields) -> dict:
+    report = click.get_current_context().meta.setdefault(JSON_PENDING, {})
+    report.update(fields)
+    return report
+
+
 def _echo_json(data) -> None:
     import json
 
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta.pop(JSON_PENDING, None)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -188,6 +205,8 @@ def database_options(func):
                   help="How long to wait for another process's lock [default 30]")
     @functools.wraps(func)
     def wrapper(database, migrations_dir, busy_timeout, **kwargs):
+        if kwargs.get("as_json"):
+            _json_pending()
         settings = _settings(database=database, migrations_dir=migrations_dir)
         from .runner import MigrationRunner
 
@@ -218,6 +237,30 @@ def _result_line(result, *, dry_run: bool) -> str:
     ms = result.duration_ms
     took = f"{ms:.1f} ms" if ms < 10 else f"{ms:.0f} ms"
     return f"  ✓ {verb} v{result.version}: {result.name} ({took}){detail}"
+
+
+def _json_results(runner, dry_run: bool):
+    """For --json: each result joins the report a failure still prints."""
+    report = _json_pending(database=runner.database, dry_run=dry_run, results=[])
+    return lambda result: report["results"].append(result.to_dict())
+
+
+class _json_version_on_error:
+    """For --json: a failed run's report says which version the database stays at."""
+
+    def __init__(self, runner, as_json: bool) -> None:
+        self.runner, self.as_json = runner, as_json
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if self.as_json and isinstance(exc, QscaffoldError):
+            try:
+                _json_pending(current_version=self.runner.get_current_version())
+            except QscaffoldError:
+                pass
+        return False
 
 
 def _progress(dry_run: bool):
@@ -283,10 +326,11 @@ def status(runner, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def up(runner, to, steps, dry_run: bool, as_json: bool) -> None:
     """Apply pending migrations, one transaction each."""
-    on_result = None if as_json else _progress(dry_run)
+    on_result = _json_results(runner, dry_run) if as_json else _progress(dry_run)
     if dry_run and not as_json:
         click.echo(f"Dry run on a copy of {_display_path(runner.database)}: nothing will be saved.")
-    results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run, on_result=on_result)
+    with _json_version_on_error(runner, as_json):
+        results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run, on_result=on_result)
     version = runner.get_current_version()
     if as_json:
         _echo_json({"database": runner.database, "dry_run": dry_run, "current_version": version,
@@ -332,7 +376,11 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
     """
     plan = runner.plan_rollback(steps=steps, to=to)
     if not plan:
-        click.echo("Nothing to roll back (version 0).")
+        if as_json:
+            _echo_json({"database": runner.database, "dry_run": dry_run,
+                        "current_version": runner.get_current_version(), "backup": None, "results": []})
+        else:
+            click.echo("Nothing to roll back (version 0).")
         return
     names = ", ".join(f"v{m.version}" for m in plan)
     backup = None
@@ -341,10 +389,13 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
                  f"Rolling back {names} on {_display_path(runner.database)}")
         if not no_backup and not runner.in_memory:
             backup = runner.backup()
-            if not as_json:
+            if as_json:
+                _json_pending(backup=str(backup))
+            else:
                 click.echo(f"Backup written to {_display_path(str(backup))}")
-    on_result = None if as_json else _progress(dry_run)
-    results = runner.rollback(steps=steps, to=to, dry_run=dry_run, on_result=on_result)
+    on_result = _json_results(runner, dry_run) if as_json else _progress(dry_run)
+    with _json_version_on_error(runner, as_json):
+        results = runner.rollback(steps=steps, to=to, dry_run=dry_run, on_result=on_result)
     version = runner.get_current_version()
     if as_json:
         _echo_json({"database": runner.database, "dry_run": dry_run, "current_version": version,

@@ -294,3 +294,26 @@ def test_a_closed_pipe_stops_the_lines_not_the_migrations(tmp_path):
     proc.wait(timeout=60)
     assert "Traceback" not in proc.stderr.read().decode()
     assert version(db) == 30
+
+
+def test_json_is_always_json(project):
+    mig = project / "migrations"
+    table_migrations(mig, 3)
+    write_migration(mig, 4, "breaks", "CREATE TABLE t5 (a); SELECT * FROM nowhere")
+    down = run("migrate", "down", "--json", "--yes")
+    assert down.exit_code == 0
+    assert json.loads(down.output) == {"database": str(project / "data" / "app.db"), "dry_run": False,
+                                       "current_version": 0, "backup": None, "results": []}
+    result = CliRunner().invoke(main, ["migrate", "up", "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [r["version"] for r in report["results"]] == [1, 2, 3]
+    assert report["current_version"] == 3 and report["exit_code"] == 1
+    assert "004-breaks.py" in report["error"] and "no such table: nowhere" in report["error"]
+    assert result.stderr.startswith("Error: ")
+    # A refusal before anything runs is JSON too.
+    (mig / "002-create-t2.py").unlink()
+    refused = CliRunner().invoke(main, ["migrate", "status", "--json"])
+    assert json.loads(refused.stdout)["problems"]
+    refused = CliRunner().invoke(main, ["migrate", "up", "--json"])
+    assert refused.exit_code == 1 and "its file is gone" in json.loads(refused.stdout)["error"]
