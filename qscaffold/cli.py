@@ -279,6 +279,8 @@ def status(runner, as_json: bool) -> None:
     report = runner.status()
     if as_json:
         _echo_json(report.to_dict())
+        if report.problems:
+            sys.exit(1)  # what `up` would refuse: a deploy pipeline must see it
         return
     rule = "=" * 33
     lines = [rule, "Database Migration Status", rule, "",
@@ -303,7 +305,10 @@ def status(runner, as_json: bool) -> None:
             sign = "✗" if m.modified else "✓"
             lines.append(f"  {sign} Applied v{m.version}: {m.name}{suffix}")
         else:
-            sign = "✗" if m.out_of_order else "○"
+            if m.error:
+                marks.append("DOES NOT LOAD")
+                suffix = f" ({', '.join(marks)})"
+            sign = "✗" if m.out_of_order or m.error else "○"
             lines.append(f"  {sign} Pending v{m.version}: {m.name}{suffix}")
     lines += ["", "-" * 33, f"Applied: {len(report.applied)}", f"Pending: {len(report.pending)}"]
     missing = sum(m.state == "missing" for m in report.migrations)
@@ -313,6 +318,8 @@ def status(runner, as_json: bool) -> None:
     click.echo("\n".join(lines))
     for problem in report.problems:
         click.echo(f"Problem: {problem}", err=True)
+    if report.problems:
+        sys.exit(1)
 
 
 @migrate.command()

@@ -31,6 +31,7 @@ from .errors import (
     DatabaseLocked,
     ForeignKeyViolation,
     MigrationFailed,
+    MigrationFileError,
     MissingMigration,
     NotADatabase,
     OutOfOrder,
@@ -72,6 +73,7 @@ class MigrationStatus:
     modified: bool = False
     adopted: bool = False
     out_of_order: bool = False
+    error: str | None = None  # a pending file that does not load: why
     applied_at: str | None = None
     duration_ms: int | None = None
 
@@ -320,15 +322,26 @@ class MigrationRunner:
         """The schema version recorded in the database (0 when nothing was applied)."""
         return self.read_state().current_version
 
-    def status(self) -> Status:
-        """Every migration as applied, pending or missing, and what ``up`` would refuse."""
+    def status(self, *, load: bool = True) -> Status:
+        """Every migration as applied, pending or missing, and what ``up`` would refuse,
+        including (with ``load``) a pending file that does not load."""
         files = self.discover()
         state = self.read_state()
-        return _build_status(self.database, self.migrations_dir, files, state)
+        status = _build_status(self.database, self.migrations_dir, files, state)
+        if load:
+            by_version = {f.version: f for f in files}
+            for entry in status.pending:
+                try:
+                    by_version[entry.version].module  # noqa: B018 - imports and validates
+                except MigrationFileError as exc:
+                    entry.error = str(exc)
+                    status.refusals.append(exc)
+        return status
 
     def check(self) -> Status:
-        """The status, or the first refusal when the files and the database disagree."""
-        status = self.status()
+        """The status, or the first refusal when the files and the database disagree (files
+        that ``up`` runs are loaded by ``up`` itself)."""
+        status = self.status(load=False)
         _raise_first_problem(status)
         return status
 

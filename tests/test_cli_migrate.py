@@ -82,7 +82,7 @@ def test_status_marks_modified_and_missing_files(project):
     paths[0].write_text(paths[0].read_text() + "\n# edited\n")
     paths[1].unlink()
     result = CliRunner().invoke(main, ["migrate", "status"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # it lists what `up` would refuse
     assert "✗ Applied v1: Create t1 (MODIFIED since applied)" in result.output
     assert "✗ Missing v2: Create t2 (file not found)" in result.output
     result = CliRunner().invoke(main, ["migrate", "up"])
@@ -317,3 +317,34 @@ def test_json_is_always_json(project):
     assert json.loads(refused.stdout)["problems"]
     refused = CliRunner().invoke(main, ["migrate", "up", "--json"])
     assert refused.exit_code == 1 and "its file is gone" in json.loads(refused.stdout)["error"]
+
+
+@pytest.mark.parametrize("damage", ["modified", "missing", "out-of-order", "tampered", "does-not-load"])
+def test_status_exits_1_when_up_would_refuse(project, damage):
+    mig = project / "migrations"
+    paths = table_migrations(mig, 3)
+    db = project / "data" / "app.db"
+    if damage == "out-of-order":  # 1 and 3 applied, then 2 arrives from another branch
+        paths[1].rename(project / "later.py")
+        run("migrate", "up")
+        (project / "later.py").rename(paths[1])
+    else:
+        run("migrate", "up", "--to", "2")
+    if damage == "modified":
+        paths[0].write_text(paths[0].read_text() + "# edited\n")
+    elif damage == "missing":
+        paths[1].unlink()
+    elif damage == "tampered":
+        conn = sqlite3.connect(db)
+        conn.execute("UPDATE metadata SET value = '1' WHERE key = 'schema_version'")
+        conn.commit()
+        conn.close()
+    elif damage == "does-not-load":
+        paths[2].write_text("name = 'Broken'\nversion = 3\n\ndef up(db):\n    return (\n")
+    text = CliRunner().invoke(main, ["migrate", "status"])
+    assert text.exit_code == 1, text.output
+    assert "Problem: " in text.output
+    report = CliRunner().invoke(main, ["migrate", "status", "--json"])
+    assert report.exit_code == 1
+    assert json.loads(report.stdout)["problems"]
+    assert run("migrate", "up").exit_code == 1
