@@ -212,9 +212,29 @@ def database_options(func):
 
         timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
         with MigrationRunner(settings.database, settings.migrations_dir, busy_timeout=timeout) as runner:
-            return func(runner, **kwargs)
+            try:
+                return func(runner, **kwargs)
+            except KeyboardInterrupt:
+                _interrupted(runner)
+
 
     return wrapper
+
+
+def _interrupted(runner) -> None:
+    """Ctrl-C: the migration in progress was rolled back by its transaction; say where the
+    database stands (read from it, so it is true whatever moment the signal hit) and exit 130."""
+    try:
+        where = f"the database is at version {runner.get_current_version()}"
+    except (QscaffoldError, KeyboardInterrupt):
+        where = "the database could not be read afterwards"
+    ctx = click.get_current_context()
+    pending = ctx.meta.pop(JSON_PENDING, None)
+    if pending is not None:
+        _echo_json({**pending, "error": "interrupted", "exit_code": 130})
+    click.echo(f"Interrupted: {where}; a migration is applied whole or not at all "
+               "(the one in progress was rolled back).", err=True)
+    sys.exit(130)
 
 
 def _display_path(path: str) -> str:
