@@ -474,24 +474,27 @@ def verify(runner, fresh: bool, as_json: bool) -> None:
     """
     from .verify import FAILED, NOT_CHECKED, verify as verify_migrations
 
-    report = verify_migrations(runner, fresh=fresh)
     if as_json:
+        report = verify_migrations(runner, fresh=fresh)
         _echo_json(report.to_dict())
     else:
+        applied = 0 if fresh else len(runner.check().applied)
         where = ("an empty in-memory database" if fresh
-                 else f"a copy of {_display_path(runner.database)} (version {report.start_version})")
-        click.echo(f"Verifying {_display_path(report.migrations_dir)} on {where}: nothing will be saved.")
-        applied = [v for v in report.verdicts if v.was_applied]
+                 else f"a copy of {_display_path(runner.database)} (version {runner.get_current_version()})")
+        click.echo(f"Verifying {_display_path(str(runner.migrations_dir))} on {where}: nothing will be saved.")
         if applied:
-            click.echo(f"The {len(applied)} applied migration(s) are rolled back newest first, then "
+            click.echo(f"The {applied} applied migration(s) are rolled back newest first, then "
                        "every migration runs up, down, up.")
-        for problem in report.problems:
-            click.echo(f"  ✗ {problem}")
-        for v in report.verdicts:
+
+        def show(v) -> None:  # each verdict as soon as it is known: a long run shows progress
             sign = {FAILED: "✗", NOT_CHECKED: "-"}.get(v.status, "✓")
             click.echo(f"  {sign} v{v.version}: {v.name} ({v.file}) {v.status}")
             for problem in v.problems:
                 click.echo(f"      {problem}")
+
+        report = verify_migrations(runner, fresh=fresh, on_verdict=show)
+        for problem in report.problems:
+            click.echo(f"  ✗ {problem}")
         counts = {s: sum(v.status == s for v in report.verdicts) for s in ("passed", FAILED, NOT_CHECKED)}
         click.echo(f"Passed: {counts['passed']}  Failed: {counts[FAILED]}  "
                    f"Not checked: {counts[NOT_CHECKED]}")

@@ -127,10 +127,14 @@ class MigrationResult:
     duration_ms: float
     skipped: bool = False  # another process had applied it already
     detail: object = None  # what up()/down() returned, e.g. a count of changed rows
+    # Tables, indexes, views and triggers it wrote or redefined (lower case), as SQLite's
+    # authorizer saw them; None when unknown (a caller's connection, or an ALTER TABLE).
+    tables: frozenset[str] | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["detail"] = None if self.detail is None else str(self.detail)
+        data.pop("tables")
         return data
 
 
@@ -175,6 +179,7 @@ class MigrationRunner:
         else:
             self.database = os.fspath(database)
         self._files: list[MigrationFile] | None = None
+        self._previous_of: tuple = (None, {})  # (files, version -> the file version below it)
         self._tables_ready = False
         self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
         # The transaction guard's authorizer (qscaffold.guard) runs on connections the runner
@@ -267,6 +272,14 @@ class MigrationRunner:
             except DuplicateVersion as exc:
                 raise self._duplicate(exc) from None
         return self._files
+
+    def _previous_file_version(self, version: int) -> int:
+        """The highest file version below ``version`` (0 when none); looked up, not searched,
+        so that a run stays linear in the number of files."""
+        files = self.discover()
+        if self._previous_of[0] is not files:
+            self._previous_of = (files, {f.version: p.version for p, f in zip(files, files[1:])})
+        return self._previous_of[1].get(version, 0)
 
     def _duplicate(self, exc: DuplicateVersion) -> DuplicateVersion:
         """Two files share a version: when one of them is applied here, the advice names the
@@ -479,8 +492,7 @@ class MigrationRunner:
                                            "up", 0.0, skipped=True)
                 # Planned outside the lock: every lower version must still be applied (a
                 # `down` in another process may have run in between).
-                previous = max((f.version for f in self.discover() if f.version < migration.version),
-                               default=0)
+                previous = self._previous_file_version(migration.version)
                 if current > migration.version or current < previous:
                     raise DatabaseChanged(
                         f"{migration.path}: the database changed while migrating: it is at "
@@ -558,7 +570,8 @@ class MigrationRunner:
         logger.info("%s %s in %.1f ms (waited %.1f ms for the lock)",
                     direction, migration.filename, duration, waited * 1000)
         return MigrationResult(migration.version, migration.name, migration.filename,
-                               direction, duration, detail=detail)
+                               direction, duration, detail=detail,
+                               tables=None if guard.touched is None else frozenset(guard.touched))
 
     def _engine_fault(self, exc: sqlite3.DatabaseError, migration: MigrationFile, direction: str,
                       current: int) -> DatabaseError | None:
@@ -644,6 +657,20 @@ class MigrationRunner:
         base = f"{self.database}.v{self.get_current_version()}-{stamp}"
         with self._sqlite_errors():
             return write_backup(self.connection, destination, base=base)
+
+    def scratch_copy(self, *, empty: bool = False) -> contextlib.AbstractContextManager["MigrationRunner"]:
+        """A runner on an in-memory copy of this database (or on an empty in-memory database),
+        thrown away at the end of the ``with`` block; this database is only read (no file of
+        it changes, a crashed writer's WAL included). Dry runs and ``verify`` work on one."""
+        return self._scratch_copy(empty=empty)
+
+    def apply(self, migration: MigrationFile, direction: str = "up") -> MigrationResult:
+        """Run one migration's ``up`` or ``down`` in its own transaction, checked inside the
+        lock against what the database says (``up``: every lower version applied and this one
+        not; ``down``: this one is the current version)."""
+        if direction not in ("up", "down"):
+            raise UsageError(f"direction {direction!r}: must be 'up' or 'down'")
+        return self._apply(migration, direction)
 
     @contextlib.contextmanager
     def _scratch_copy(self, *, empty: bool = False) -> Iterator["MigrationRunner"]:
