@@ -19,7 +19,8 @@ Order of work:
    the schema they were written for. A failing first ``up`` stops the run: the migrations
    after it are reported as not checked.
 
-Schemas are compared structurally from ``sqlite_master`` and the pragmas (tables, columns
+Schemas are read with the one schema model (:mod:`qscaffold.schema.model`) and compared
+structurally from ``sqlite_master`` and the pragmas (tables, columns
 with type, NOT NULL, default, primary-key position and hidden/generated flag, foreign keys,
 indexes, UNIQUE constraints, views, triggers), never as CREATE TABLE text; what no pragma
 shows (CHECK expressions, COLLATE, generated expressions, AUTOINCREMENT) is read from the
@@ -29,231 +30,43 @@ tokens of the CREATE TABLE statement, so formatting, quoting and case never coun
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import DatabaseError, MigrationFailed
-from .schema import read_columns
-from .sql import Token, close_paren, is_op, split_top, tokenize
+from .schema.create import table_clauses  # noqa: F401  (re-exported: verify's name for it)
+from .schema.model import IGNORED_TABLES, Index, Schema, Table  # noqa: F401
+from .schema.model import read_model as snapshot
+from .schema.normalize import normalize_sql  # noqa: F401
 
 if TYPE_CHECKING:
     from .files import MigrationFile
     from .runner import MigrationRunner
 
-IGNORED_TABLES = frozenset({"metadata", "migration_history", "sqlite_sequence"})
-
 PASSED, FAILED, NOT_CHECKED = "passed", "failed", "not checked"
 
 
-# -- schema snapshots --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column as compared: :func:`qscaffold.schema.read_columns`' pragma facts with the type
-    upper-cased and the default trimmed, plus what only the CREATE TABLE text shows."""
-
-    name: str
-    type: str
-    notnull: bool
-    default: str | None
-    pk: int  # position in the primary key, 0 when not part of it
-    hidden: int  # 0 normal, 1 hidden (virtual tables), 2 generated VIRTUAL, 3 generated STORED
-    collation: str = ""  # COLLATE of the column definition, "" for the default (BINARY)
-    generated: str = ""  # normalised expression of a generated column
-    autoincrement: bool = False
-
-    def describe(self) -> str:
-        parts = [self.type or "no type", "NOT NULL" if self.notnull else "nullable",
-                 f"default {self.default}" if self.default is not None else "no default"]
-        if self.pk:
-            parts.append(f"primary key #{self.pk}")
-        if self.autoincrement:
-            parts.append("AUTOINCREMENT")
-        if self.collation:
-            parts.append(f"COLLATE {self.collation}")
-        if self.hidden:
-            kind = {1: "hidden", 2: "generated virtual", 3: "generated stored"}.get(self.hidden, "hidden")
-            parts.append(f"{kind} as ({self.generated})" if self.generated else kind)
-        return ", ".join(parts)
-
-    def shape(self) -> tuple:
-        return (self.type, self.notnull, self.default, self.pk, self.hidden, self.collation,
-                self.generated, self.autoincrement)
-
-
-@dataclass(frozen=True)
-class ForeignKey:
-    columns: tuple[str, ...]
-    table: str
-    to: tuple[str | None, ...]
-    on_update: str
-    on_delete: str
-    match: str
-
-    def describe(self, table: str) -> str:
-        target = f"{self.table}({', '.join(c or '<primary key>' for c in self.to)})"
-        text = f"foreign key {table}({', '.join(self.columns)}) → {target}"
-        for word, action in (("on update", self.on_update), ("on delete", self.on_delete)):
-            if action and action.upper() != "NO ACTION":
-                text += f" {word} {action.lower()}"
-        return text
-
-
-@dataclass(frozen=True)
-class Index:
-    name: str = field(compare=False)  # as written; the key is the lower-cased name
-    table: str
-    unique: bool
-    origin: str  # "c" CREATE INDEX, "u" UNIQUE constraint, "pk" PRIMARY KEY
-    partial: bool
-    columns: tuple[tuple[str, bool, str], ...]  # (column or <expression>, descending, collation)
-    where: str | None  # normalised WHERE of a partial index
-
-    def column_list(self) -> str:
-        return ", ".join(name + (" DESC" if desc else "") for name, desc, _ in self.columns)
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: tuple[Column, ...]
-    foreign_keys: frozenset[ForeignKey]
-    constraints: frozenset[tuple]  # unnamed UNIQUE / PRIMARY KEY indexes: (origin, unique, columns)
-    without_rowid: bool
-    strict: bool
-    checks: frozenset[str] = frozenset()  # CHECK expressions, as written (normalised)
-
-
-@dataclass(frozen=True)
-class Schema:
-    """The user-visible structure of one database, keyed by lower-cased name."""
-
-    tables: dict[str, Table]
-    indexes: dict[str, Index]
-    views: dict[str, tuple[str, str]]  # name -> (display name, normalised SQL)
-    triggers: dict[str, tuple[str, str, str]]  # name -> (display name, table, normalised SQL)
-
-
-def normalize_sql(sql: str | None) -> str:
-    """SQL with comments, case of keywords and identifiers, quoting of identifiers, blank
-    space and ``IF NOT EXISTS`` made irrelevant; string literals are kept as written."""
-    text = " ".join(_tokens(sql))
-    text = text.replace(" if not exists ", " ")
-    return text.rstrip(" ;")
-
-
-_BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
-
-
-def _tokens(sql: str | None) -> list[str]:
-    """The tokens of ``sql``: comments and blanks dropped, words and identifiers lower-cased
-    and unquoted (unless they need quotes), string literals kept."""
-    return [_normal(t) for t in tokenize(sql)] if sql else []
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _normal(tok: Token) -> str:
-    """A token as it counts for comparison: SQLite folds the case of ASCII letters only."""
-    if tok.kind == "id":
-        return tok.value.lower() if _BARE_NAME.fullmatch(tok.value) else f'"{tok.value}"'
-    if tok.kind == "word" or (tok.kind == "num" and tok.text[:2] in ("0x", "0X")):
-        return tok.text.translate(_ASCII_LOWER)
-    if tok.kind == "blob":
-        return f"x'{tok.value}'"
-    return tok.text
-
-
-_TABLE_CONSTRAINT_WORDS = frozenset({"constraint", "primary", "unique", "check", "foreign"})
-
-
-def _display(tokens: list[str]) -> str:
-    text = " ".join(tokens)
-    return re.sub(r"\s*,", ",", re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", text)))
-
-
-def table_clauses(sql: str | None) -> tuple[frozenset[str], dict[str, dict]]:
-    """What the pragmas do not show of a CREATE TABLE: its CHECK expressions, and per column
-    its COLLATE, generated expression and AUTOINCREMENT."""
-    tokens = tokenize(sql) if sql else ()
-    start = next((k for k, t in enumerate(tokens) if is_op(t, "(")), None)
-    if start is None:
-        return frozenset(), {}
-    checks: set[str] = set()
-    columns: dict[str, dict] = {}
-    for part in split_top(tokens[start + 1 : close_paren(tokens, start)]):
-        if not part:
-            continue
-        words = [_normal(t) for t in part]
-        is_column = words[0] not in _TABLE_CONSTRAINT_WORDS
-        info = {"collation": "", "generated": "", "autoincrement": False}
-        i, depth = 0, 0
-        while i < len(part):
-            word = words[i]
-            if word == "(":
-                depth += 1
-            elif word == ")":
-                depth -= 1
-            elif depth == 0 and word == "check" and i + 1 < len(part) and words[i + 1] == "(":
-                end = close_paren(part, i + 1)
-                checks.add(_display(words[i + 2 : end]))
-                i = end + 1
-                continue
-            elif depth == 0 and is_column and word == "collate" and i + 1 < len(part):
-                info["collation"] = words[i + 1].strip('"').upper()
-            elif depth == 0 and is_column and word == "as" and i + 1 < len(part) and words[i + 1] == "(":
-                end = close_paren(part, i + 1)
-                info["generated"] = _display(words[i + 2 : end])
-                i = end + 1
-                continue
-            elif depth == 0 and is_column and word == "autoincrement":
-                info["autoincrement"] = True
-            i += 1
-        if is_column:
-            columns[words[0].strip('"').lower()] = info
-    return frozenset(checks), columns
-
-
-def _ignored(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in IGNORED_TABLES or lowered.startswith("sqlite_")
-
-
-def snapshot(conn: sqlite3.Connection) -> Schema:
-    """Read the structure of the ``main`` schema of ``conn``."""
-    return SnapshotReader().take(conn)
+# -- snapshots, step by step ----------------------------------------------------------
 
 
 class SnapshotReader:
     """Snapshots of one connection's schema, kept up to date step by step.
 
-    ``verify`` takes one after every step; reading every table each time made it quadratic
-    (1,000 migrations: 140 s). Here a table is read again only when its CREATE text or its
-    indexes changed (a cache keyed by them), and when the runner says which objects a step
-    wrote (:attr:`MigrationResult.tables`, from SQLite's authorizer) only those rows of
-    ``sqlite_master`` are looked at; :meth:`note` is told after every step.
+    ``verify`` takes one after every step; reading the whole schema each time made it
+    quadratic (1,000 migrations: 140 s). When the runner says which objects a step wrote
+    (:attr:`MigrationResult.tables`, from SQLite's authorizer; :meth:`note` is told after
+    every step), only those, and the indexes and triggers of those tables, are read again;
+    everything else is the previous snapshot's objects, unchanged (so a diff can skip them).
     """
 
     def __init__(self) -> None:
-        self._tables: dict[tuple, tuple[Table, dict[str, Index]]] = {}
-        self._normalized: dict[str, str] = {}
         self._last: Schema | None = None
         self._dirty: set[str] | None = None  # names written since the last snapshot; None: all
         self._indexes_of: dict[str, set[str]] = {}  # table -> its indexes, in the last snapshot
         self._triggers_of: dict[str, set[str]] = {}  # table -> its triggers
-        self.changed: set[str] | None = None  # names that may differ from the one before
-
-    def _normal(self, sql: str | None) -> str:
-        key = sql or ""
-        found = self._normalized.get(key)
-        if found is None:
-            found = self._normalized[key] = normalize_sql(sql)
-        return found
+        self.changed: set[str] | None = None  # names that may differ from the snapshot before
 
     def note(self, tables: frozenset[str] | None) -> None:
         """A step wrote ``tables`` (None: unknown, read everything next time)."""
@@ -263,123 +76,43 @@ class SnapshotReader:
             self._dirty |= tables
 
     def take(self, conn: sqlite3.Connection) -> Schema:
-        """The schema now. :attr:`changed` is then the names of the objects that may differ
-        from the previous snapshot (None: any)."""
+        """The schema now; :attr:`changed` then names what may differ from the previous one."""
         last, dirty = self._last, self._dirty
         self._dirty = set()
         if last is not None and dirty is not None and not dirty:
             self.changed = set()
             return last
         if last is None or dirty is None:
-            rows = conn.execute(
-                "SELECT type, name, tbl_name, sql FROM main.sqlite_master ORDER BY type, name"
-            ).fetchall()
+            schema = part = snapshot(conn)
             self._indexes_of, self._triggers_of = {}, {}
-            schema = self._build(conn, rows, Schema({}, {}, {}, {}))
             self.changed = None
         else:
-            marks = ", ".join("?" * len(dirty))
-            names = sorted(dirty)
-            rows = conn.execute(
-                "SELECT type, name, tbl_name, sql FROM main.sqlite_master "
-                f"WHERE lower(name) IN ({marks}) OR lower(tbl_name) IN ({marks}) ORDER BY type, name",
-                names + names,
-            ).fetchall()
-            kept = Schema(dict(last.tables), dict(last.indexes), dict(last.views), dict(last.triggers))
+            part = snapshot(conn, only=dirty)
+            tables, indexes = dict(last.tables), dict(last.indexes)
+            views, triggers, entries = dict(last.views), dict(last.triggers), dict(last.entries)
             changed = set(dirty)
             for name in dirty:
                 changed |= self._indexes_of.pop(name, set()) | self._triggers_of.pop(name, set())
             for name in changed:
-                for part in (kept.tables, kept.indexes, kept.views, kept.triggers):
-                    part.pop(name, None)
-            changed.update(row[1].lower() for row in rows)
-            schema = self._build(conn, rows, kept)
+                for part_of in (tables, indexes, views, triggers):
+                    part_of.pop(name, None)
+                for kind in ("view", "trigger", "index"):
+                    entries.pop((kind, name), None)
+            tables.update(part.tables)
+            indexes.update(part.indexes)
+            views.update(part.views)
+            triggers.update(part.triggers)
+            entries.update(part.entries)
+            changed.update(part.tables, part.indexes, part.views, part.triggers)
+            schema = Schema(tables, indexes, views, triggers, entries)
             self.changed = changed
+        read = schema if self.changed is None else part  # what was read just now
+        for key, index in read.indexes.items():
+            self._indexes_of.setdefault(index.table, set()).add(key)
+        for key, (_name, table, _sql) in read.triggers.items():
+            self._triggers_of.setdefault(table, set()).add(key)
         self._last = schema
         return schema
-
-    def _build(self, conn: sqlite3.Connection, rows: list, schema: Schema) -> Schema:
-        """``schema`` with the objects of ``rows`` (rows of sqlite_master) read into it."""
-        tables, indexes, views, triggers = schema.tables, schema.indexes, schema.views, schema.triggers
-        by_table: dict[str, list[tuple[str, str | None]]] = {}
-        for kind, name, table, sql in rows:
-            if kind == "index":
-                by_table.setdefault(table.lower(), []).append((name, sql))
-        cache = self._tables
-        for kind, name, table, sql in rows:
-            if kind == "table" and not _ignored(name):
-                lowered = name.lower()
-                key = (name, sql, tuple(by_table.get(lowered, ())))
-                found = cache.get(key)
-                if found is None:  # WITHOUT ROWID and STRICT are in the CREATE text: in the key
-                    own: dict[str, Index] = {}
-                    option = _table_options(conn, name).get(lowered, (False, False))
-                    index_sql = {n.lower(): q for n, q in by_table.get(lowered, ())}
-                    found = cache[key] = (_table(conn, name, sql, option, own, index_sql), own)
-                tables[lowered] = found[0]
-                indexes.update(found[1])
-                self._indexes_of[lowered] = set(found[1])
-            elif kind == "view":
-                views[name.lower()] = (name, self._normal(sql))
-            elif kind == "trigger" and not _ignored(table):
-                triggers[name.lower()] = (name, table.lower(), self._normal(sql))
-                self._triggers_of.setdefault(table.lower(), set()).add(name.lower())
-        return Schema(tables, indexes, views, triggers)
-
-
-def _table_options(conn: sqlite3.Connection, table: str | None = None) -> dict[str, tuple[bool, bool]]:
-    try:  # pragma_table_list exists from SQLite 3.37
-        if table is not None:
-            rows = conn.execute("SELECT name, wr, strict FROM pragma_table_list(?) WHERE schema = 'main'",
-                                (table,))
-        else:
-            rows = conn.execute("SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'")
-        return {name.lower(): (bool(wr), bool(strict)) for name, wr, strict in rows}
-    except sqlite3.Error:
-        return {}
-
-
-def _table(conn, name: str, sql: str | None, options: tuple[bool, bool], indexes: dict,
-           index_sql: dict) -> Table:
-    checks, extras = table_clauses(sql)
-    columns = tuple(
-        Column(c.name, c.type.upper(), c.notnull, None if c.default is None else str(c.default).strip(),
-               c.pk, c.hidden, **extras.get(c.name.lower(), {}))
-        for c in read_columns(conn, name)
-    )
-    grouped: dict[int, list] = {}
-    for row in conn.execute(
-        'SELECT id, seq, "table", "from", "to", on_update, on_delete, match '
-        "FROM pragma_foreign_key_list(?) ORDER BY id, seq", (name,)
-    ):
-        grouped.setdefault(row[0], []).append(row)
-    foreign_keys = frozenset(
-        ForeignKey(tuple(r[3].lower() for r in fk), fk[0][2].lower(),
-                   tuple(r[4].lower() if r[4] else None for r in fk), fk[0][5], fk[0][6], fk[0][7])
-        for fk in grouped.values()
-    )
-    constraints = set()
-    for _seq, index, unique, origin, partial in conn.execute(
-        "SELECT seq, name, \"unique\", origin, partial FROM pragma_index_list(?)", (name,)
-    ):
-        cols = tuple(
-            ("<expression>" if cid == -2 else (col or "").lower(), bool(desc), (coll or "").upper())
-            for _seqno, cid, col, desc, coll, key in conn.execute(
-                "SELECT * FROM pragma_index_xinfo(?)", (index,)
-            )
-            if key
-        )
-        if index.lower().startswith("sqlite_autoindex_"):
-            constraints.add((origin, bool(unique), cols))
-            continue
-        sql = index_sql.get(index.lower())
-        where = None
-        if partial and sql:
-            normalized = normalize_sql(sql)
-            where = normalized.split(" where ", 1)[1] if " where " in normalized else normalized
-        indexes[index.lower()] = Index(index, name.lower(), bool(unique), origin, bool(partial),
-                                       cols, where)
-    return Table(name, columns, foreign_keys, frozenset(constraints), *options, checks=checks)
 
 
 # -- differences -------------------------------------------------------------------------
