@@ -139,6 +139,10 @@ class MigrationResult:
 
 
 Callback = Callable[[MigrationResult], None]
+# on_event(event, migration, direction): "waiting" just before asking for the write lock,
+# "running" once it is held and up()/down() starts. For progress displays; the runner
+# itself never prints.
+EventCallback = Callable[[str, MigrationFile, str], None]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -181,6 +185,7 @@ class MigrationRunner:
         self._files: list[MigrationFile] | None = None
         self._previous_of: tuple = (None, {})  # (files, version -> the file version below it)
         self._tables_ready = False
+        self._on_event: EventCallback | None = None
         self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
         # The transaction guard's authorizer (qscaffold.guard) runs on connections the runner
         # owns; a caller's connection keeps its own authorizer and gets the check afterwards.
@@ -201,7 +206,17 @@ class MigrationRunner:
         return self.database == MEMORY or self.database.startswith("file::memory:")
 
     def _exists(self) -> bool:
-        return self._conn is not None or self.in_memory or Path(self.database).exists()
+        if self._conn is not None or self.in_memory:
+            return True
+        path = Path(self.database)
+        if path.is_dir():
+            raise DatabaseError(f"{self.database}: is a folder, not a database file")
+        return path.exists()
+
+    @property
+    def database_exists(self) -> bool:
+        """Whether the database is there already (``migrate up`` creates a missing file)."""
+        return self._exists()
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -373,9 +388,11 @@ class MigrationRunner:
         steps: int | None = None,
         dry_run: bool = False,
         on_result: Callback | None = None,
+        on_event: EventCallback | None = None,
     ) -> list[MigrationResult]:
         """Apply pending migrations in order (up to version ``to``, or ``steps`` of them),
-        one transaction each.
+        one transaction each. ``on_result`` hears of each result, ``on_event`` of each
+        migration waiting for the write lock and starting (see :data:`EventCallback`).
 
         With ``dry_run`` they run on an in-memory copy of the database, which is then
         thrown away: failures are reported exactly as a real run would, and the database
@@ -383,25 +400,35 @@ class MigrationRunner:
         """
         if dry_run:
             with self._scratch_copy() as scratch:
-                return scratch.run_migrations(to=to, steps=steps, on_result=on_result)
+                return scratch.run_migrations(to=to, steps=steps, on_result=on_result, on_event=on_event)
+        _check_limits(steps, to, self.discover())
         todo = self.pending()
         if to is not None:
-            known = {f.version for f in self.discover()}
-            if to not in known and to != 0:
-                raise UsageError(f"--to {to}: no migration file has version {to}")
+            current = self.get_current_version()
+            if to < current:
+                raise UsageError(
+                    f"--to {to}: the database is at version {current}; up only goes forward "
+                    f"(use `migrate down --to {to}`)"
+                )
             todo = [f for f in todo if f.version <= to]
         if steps is not None:
-            if steps < 1:
-                raise UsageError(f"--steps {steps}: must be 1 or more")
             todo = todo[:steps]
         for migration in todo:  # every file must load before anything runs
             migration.module  # noqa: B018
+        return self._apply_all(todo, "up", on_result, on_event)
+
+    def _apply_all(self, todo: list[MigrationFile], direction: str, on_result: Callback | None,
+                   on_event: EventCallback | None) -> list[MigrationResult]:
         results = []
-        for migration in todo:
-            result = self._apply(migration, "up")
-            results.append(result)
-            if on_result:
-                on_result(result)
+        self._on_event = on_event
+        try:
+            for migration in todo:
+                result = self._apply(migration, direction)
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        finally:
+            self._on_event = None
         return results
 
     def rollback(
@@ -411,29 +438,19 @@ class MigrationRunner:
         to: int | None = None,
         dry_run: bool = False,
         on_result: Callback | None = None,
+        on_event: EventCallback | None = None,
     ) -> list[MigrationResult]:
         """Run ``down`` of the newest applied migration, or of ``steps`` of them, or of
         every one above version ``to``, newest first, one transaction each."""
         if dry_run:
             with self._scratch_copy() as scratch:
-                return scratch.rollback(steps=steps, to=to, on_result=on_result)
+                return scratch.rollback(steps=steps, to=to, on_result=on_result, on_event=on_event)
         todo = self.plan_rollback(steps=steps, to=to)
-        results = []
-        for migration in todo:
-            result = self._apply(migration, "down")
-            results.append(result)
-            if on_result:
-                on_result(result)
-        return results
+        return self._apply_all(todo, "down", on_result, on_event)
 
     def plan_rollback(self, *, steps: int | None = None, to: int | None = None) -> list[MigrationFile]:
         """The files whose ``down`` a rollback would run, newest first (nothing is run)."""
-        if steps is not None and to is not None:
-            raise UsageError("give either --steps or --to, not both")
-        if steps is not None and steps < 1:
-            raise UsageError(f"--steps {steps}: must be 1 or more")
-        if to is not None and to < 0:
-            raise UsageError(f"--to {to}: must be 0 or more")
+        _check_limits(steps, to, self.discover())
         status = self.check()
         applied = [m for m in status.applied][::-1]
         if to is not None:
@@ -474,10 +491,17 @@ class MigrationRunner:
             raise DatabaseError(
                 f"{self.database}: the connection has an open transaction; commit it before migrating"
             )
+        if self._on_event:
+            self._on_event("waiting", migration, direction)
         waited = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         acquired = time.perf_counter()
         waited = acquired - waited
+        if waited >= 1:
+            logger.info("%s: waited %.1f s for the database lock held by another process",
+                        migration.filename, waited)
+        if self._on_event:
+            self._on_event("running", migration, direction)
         try:
             history = History(conn, label=self.database)
             if not self._tables_ready:
@@ -542,7 +566,8 @@ class MigrationRunner:
                         raise engine from None
                 trust = " (the settings it changed are put back)" if escape.changed else ""
                 raise MigrationFailed(
-                    f"{migration.path}: {direction}() failed: {cause}; rolled back{trust}, "
+                    f"{migration.path}{_line_in(failure, migration.path)}: {direction}() failed: "
+                    f"{cause}; rolled back{trust}, "
                     f"the database stays at version {current}", version=migration.version,
                     reason=f"fails: {cause}",
                 ) from failure
@@ -973,6 +998,34 @@ def _build_status(database: str, folder: Path, files: list[MigrationFile], state
     for e in entries:
         e.current = e.version == current and e.state in ("applied", "missing")
     return Status(database, str(folder), current, entries, problems)
+
+
+def _line_in(exc: BaseException | None, path: Path) -> str:
+    """``:LINE`` of the last line of ``path`` that the traceback of ``exc`` passes through
+    (the statement of the migration that failed), or ``""``."""
+    if exc is None:
+        return ""
+    wanted = os.path.abspath(path)
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if os.path.abspath(tb.tb_frame.f_code.co_filename) == wanted:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f":{line}" if line else ""
+
+
+def _check_limits(steps: int | None, to: int | None, files: list[MigrationFile]) -> None:
+    """``--steps`` and ``--to``, the same rules for up and down: one of them, ``steps`` 1 or
+    more, ``to`` 0 or a version some file has."""
+    if steps is not None and to is not None:
+        raise UsageError("give either --steps or --to, not both")
+    if steps is not None and steps < 1:
+        raise UsageError(f"--steps {steps}: must be 1 or more")
+    if to is not None:
+        if to < 0:
+            raise UsageError(f"--to {to}: must be 0 or more")
+        if to != 0 and to not in {f.version for f in files}:
+            raise UsageError(f"--to {to}: no migration file has version {to}")
 
 
 def _versions(versions: list[int]) -> str:

@@ -374,15 +374,18 @@ class VerifyReport:
 
 
 def verify(runner: "MigrationRunner", *, fresh: bool = False,
+           on_check: "Callable[[MigrationFile, str], None] | None" = None,
            on_verdict: Callable[[MigrationVerdict], None] | None = None) -> VerifyReport:
     """Verify every migration of ``runner``'s folder on a scratch copy of its database (or on
     an empty in-memory database when ``fresh``). The runner's database is only read.
 
     Raises the runner's refusals (an edited or missing applied file, a file that does not
     load, …) before anything runs; failures of the migrations themselves are in the report.
-    ``on_verdict`` is called with each verdict as soon as it is final (in version order; the
-    ones that could not be checked come last).
-    Linear in the number of migrations: schemas are read again only where a step changed them.
+    ``on_check(migration, steps)`` hears of each migration as its check starts (``steps``:
+    ``"down"`` for an applied one rolled back, ``"up, down, up"`` for the round trip), and
+    ``on_verdict`` gets each verdict as soon as it is final (in version order; the ones that
+    could not be checked come last). Linear in the number of migrations: schemas are read
+    again only where a step changed them.
     """
     runner.load_migrations()
     emitted: set[int] = set()
@@ -393,7 +396,8 @@ def verify(runner: "MigrationRunner", *, fresh: bool = False,
 
     with runner.scratch_copy(empty=fresh) as scratch:
         try:
-            report = _verify_on(scratch, runner, fresh=fresh, on_verdict=emit if on_verdict else None)
+            report = _verify_on(scratch, runner, fresh=fresh, on_check=on_check or (lambda m, steps: None),
+                                on_verdict=emit if on_verdict else None)
             for verdict in report.verdicts:  # those that were never checked, last
                 if on_verdict is not None and verdict.version not in emitted:
                     on_verdict(verdict)
@@ -406,7 +410,7 @@ def verify(runner: "MigrationRunner", *, fresh: bool = False,
 
 
 def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: bool,
-               on_verdict=None) -> VerifyReport:
+               on_check, on_verdict=None) -> VerifyReport:
     conn = scratch.connection
     reader = SnapshotReader()
     status = scratch.check()
@@ -435,6 +439,7 @@ def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: 
             verdict.fail("down is missing")
             bottom = version
             break
+        on_check(migration, "down")
         problem, result = _step(scratch, migration, "down", reader=reader)
         if problem:
             verdict.fail(problem)
@@ -455,15 +460,18 @@ def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: 
     top = max(applied, default=0)
     replay = _Replay(scratch, reader)
     try:
-        _round_trips(scratch, files, bottom, top, verdicts, report, original, reader, replay, on_verdict)
+        _round_trips(scratch, files, bottom, top, verdicts, report, original, reader, replay,
+                     on_check, on_verdict)
     finally:
         replay.close()
     return report
 
 
-def _round_trips(scratch, files, bottom, top, verdicts, report, original, reader, replay, on_verdict) -> None:
+def _round_trips(scratch, files, bottom, top, verdicts, report, original, reader, replay,
+                 on_check, on_verdict) -> None:
     for migration in [f for f in files if f.version > bottom]:
         verdict = verdicts[migration.version]
+        on_check(migration, "up, down, up")
         after_up = _round_trip(scratch, migration, verdict, reader, replay)
         if on_verdict is not None:
             on_verdict(verdict)
