@@ -435,7 +435,9 @@ def database_options(func):
         from .runner import MigrationRunner
 
         timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
-        with MigrationRunner(settings.database, settings.migrations_dir, busy_timeout=timeout) as runner:
+        with MigrationRunner(settings.database, settings.migrations_dir, busy_timeout=timeout,
+                             metadata_table=settings.metadata_table,
+                             history_table=settings.history_table) as runner:
             try:
                 return func(runner, **kwargs)
             except KeyboardInterrupt:

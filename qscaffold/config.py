@@ -26,7 +26,8 @@ ENV_MIGRATIONS = "QSCAFFOLD_MIGRATIONS"
 Version = tuple[int, int, int]
 
 _PATH_KEYS = ("database", "migrations_dir", "templates_dir")
-_KNOWN_KEYS = frozenset(_PATH_KEYS + ("target_sqlite", "select", "ignore", "busy_timeout"))
+_TABLE_KEYS = ("metadata_table", "history_table")  # the bookkeeping tables' names
+_KNOWN_KEYS = frozenset(_PATH_KEYS + ("target_sqlite", "select", "ignore", "busy_timeout") + _TABLE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Settings:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     busy_timeout: float = 30.0
+    metadata_table: str = "metadata"
+    history_table: str = "migration_history"
     pyproject: Path | None = None
     root: Path | None = None  # the project root: the folder of ``pyproject``, else the cwd
 
@@ -98,7 +101,7 @@ def _check_table(pyproject: Path, data: dict) -> dict:
             f"{pyproject}: unknown key {unknown[0]!r} in [tool.qscaffold] "
             f"({hint}known: {', '.join(sorted(_KNOWN_KEYS))})"
         )
-    for key in _PATH_KEYS + ("target_sqlite",):
+    for key in _PATH_KEYS + ("target_sqlite",) + _TABLE_KEYS:
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{pyproject}: [tool.qscaffold] {key} must be a string")
     if "target_sqlite" in table:
@@ -178,6 +181,8 @@ def load_settings(
         select=_codes(select_value, origin, "select"),
         ignore=_codes(ignore_value, origin, "ignore"),
         busy_timeout=float(timeout),
+        metadata_table=table.get("metadata_table", "metadata"),
+        history_table=table.get("history_table", "migration_history"),
         pyproject=pyproject,
         root=project_dir,
     )

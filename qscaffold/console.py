@@ -38,7 +38,7 @@ def prepare() -> None:
             pass
 
 
-class Progress:
+class Lines:
     """Prints progress lines until the reader goes away (a closed pipe): the work goes on."""
 
     def __init__(self, echo) -> None:

@@ -42,7 +42,7 @@ from .errors import (
 )
 from .files import MigrationFile, discover, format_filename, parse_filename
 from .guard import TransactionGuard
-from .history import DatabaseState, History
+from .history import BookkeepingNames, DatabaseState, History
 
 
 class _Logger:
@@ -164,12 +164,20 @@ class MigrationRunner:
         migrations_dir: str | os.PathLike | None = None,
         *,
         busy_timeout: float | None = None,
+        metadata_table: str | None = None,
+        history_table: str | None = None,
     ) -> None:
-        if database is None or migrations_dir is None or busy_timeout is None:
+        if (database is None or migrations_dir is None or busy_timeout is None
+                or metadata_table is None or history_table is None):
             settings = load_settings()
             database = settings.database if database is None else database
             migrations_dir = settings.migrations_dir if migrations_dir is None else migrations_dir
             busy_timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
+            metadata_table = settings.metadata_table if metadata_table is None else metadata_table
+            history_table = settings.history_table if history_table is None else history_table
+        # The bookkeeping tables (qscaffold.history): `metadata` and `migration_history` unless
+        # the project chose other names.
+        self.bookkeeping = BookkeepingNames(metadata_table, history_table)
         self.migrations_dir = Path(migrations_dir)
         self.busy_timeout = float(busy_timeout)
         self._conn: sqlite3.Connection | None = None
@@ -331,7 +339,7 @@ class MigrationRunner:
         if not self._exists():
             return DatabaseState()
         with self._reading() as conn:
-            return History(conn, label=self.database).read()
+            return History(conn, label=self.database, names=self.bookkeeping).read()
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -503,7 +511,7 @@ class MigrationRunner:
         if self._on_event:
             self._on_event("running", migration, direction)
         try:
-            history = History(conn, label=self.database)
+            history = History(conn, label=self.database, names=self.bookkeeping)
             if not self._tables_ready:
                 history.create_tables()
                 self._tables_ready = True
@@ -629,7 +637,7 @@ class MigrationRunner:
             conn.execute("ROLLBACK")
         guard.restore()
         self._fk_scope.forget()
-        history = History(conn, label=self.database)
+        history = History(conn, label=self.database, names=self.bookkeeping)
         recorded = history.current_version() if history.exists() else 0
         also = f"; then it failed: {_one_line(failure)}" if failure is not None else ""
         cause = f"{direction}() escaped the runner's transaction: {escape.describe()}{also}"
@@ -649,7 +657,7 @@ class MigrationRunner:
         if not edited:
             return []
         with self._write_transaction() as conn:
-            History(conn, label=self.database).update_checksums(edited)
+            History(conn, label=self.database, names=self.bookkeeping).update_checksums(edited)
         return edited
 
     @contextlib.contextmanager
@@ -710,7 +718,9 @@ class MigrationRunner:
         elif self._exists():
             with self._reading() as source:  # changes no file, a crashed writer's WAL included
                 source.backup(scratch)
-        runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout)
+        runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout,
+                                 metadata_table=self.bookkeeping.metadata,
+                                 history_table=self.bookkeeping.history)
         runner._files = self.discover()
         runner._fk_scope = _ForeignKeyScope()  # our own connection: no caller's authorizer to keep
         runner._guarded = True
@@ -740,7 +750,7 @@ class MigrationRunner:
         """
         marked = self.plan_stamp(version)
         with self._write_transaction() as conn:
-            new = History(conn, label=self.database).stamp(version, marked)
+            new = History(conn, label=self.database, names=self.bookkeeping).stamp(version, marked)
         self._tables_ready = True
         logger.info("stamped %s at version %d (%d history rows written)", self.database, version, len(new))
         return new
@@ -1049,6 +1059,8 @@ def initialize_database(
     migrations_dir: str | os.PathLike | None = None,
     *,
     busy_timeout: float | None = None,
+    metadata_table: str | None = None,
+    history_table: str | None = None,
 ) -> Database:
     """Apply every pending migration and return the open database, for application start-up.
 
@@ -1056,7 +1068,8 @@ def initialize_database(
     defaults come from ``QSCAFFOLD_DATABASE`` / ``QSCAFFOLD_MIGRATIONS``, then
     ``[tool.qscaffold]``, then ``data/app.db`` and ``migrations/``.
     """
-    runner = MigrationRunner(database, migrations_dir, busy_timeout=busy_timeout)
+    runner = MigrationRunner(database, migrations_dir, busy_timeout=busy_timeout,
+                             metadata_table=metadata_table, history_table=history_table)
     try:
         runner.run_migrations()
     except BaseException:
