@@ -179,3 +179,17 @@ def test_init_asks_on_a_terminal(folder, answer, added):
     assert "Add [tool.qscaffold] to pyproject.toml? [Y/n]" in output + result.stderr.decode()
     assert ("[tool.qscaffold]" in pyproject.read_text()) is added
     assert (folder / "migrations").is_dir()
+
+
+def test_a_broken_pyproject_far_up_does_not_stop_the_search(folder, monkeypatch):
+    (folder / "pyproject.toml").write_text("[project\nname = 'broken, and no table of ours'\n")
+    project = folder / "app"
+    (project / "migrations").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    monkeypatch.chdir(project)
+    result = run("migrate", "status")
+    assert result.exit_code == 0, result.output
+    assert "(none in migrations)" in result.output
+    (project / "pyproject.toml").write_text("[project\n")
+    broken = run("migrate", "status")  # the nearest one is always read: a typo there is reported
+    assert broken.exit_code == 2 and "invalid TOML" in broken.output
