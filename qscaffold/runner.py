@@ -31,6 +31,7 @@ from .errors import (
     DatabaseLocked,
     ForeignKeyViolation,
     MigrationFailed,
+    MigrationFileError,
     MissingMigration,
     NotADatabase,
     OutOfOrder,
@@ -41,7 +42,7 @@ from .errors import (
 )
 from .files import MigrationFile, discover, format_filename, parse_filename
 from .guard import TransactionGuard
-from .history import DatabaseState, History
+from .history import BookkeepingNames, DatabaseState, History
 
 
 class _Logger:
@@ -72,6 +73,7 @@ class MigrationStatus:
     modified: bool = False
     adopted: bool = False
     out_of_order: bool = False
+    error: str | None = None  # a pending file that does not load: why
     applied_at: str | None = None
     duration_ms: int | None = None
 
@@ -125,10 +127,14 @@ class MigrationResult:
     duration_ms: float
     skipped: bool = False  # another process had applied it already
     detail: object = None  # what up()/down() returned, e.g. a count of changed rows
+    # Tables, indexes, views and triggers it wrote or redefined (lower case), as SQLite's
+    # authorizer saw them; None when unknown (a caller's connection, or an ALTER TABLE).
+    tables: frozenset[str] | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["detail"] = None if self.detail is None else str(self.detail)
+        data.pop("tables")
         return data
 
 
@@ -158,12 +164,20 @@ class MigrationRunner:
         migrations_dir: str | os.PathLike | None = None,
         *,
         busy_timeout: float | None = None,
+        metadata_table: str | None = None,
+        history_table: str | None = None,
     ) -> None:
-        if database is None or migrations_dir is None or busy_timeout is None:
+        if (database is None or migrations_dir is None or busy_timeout is None
+                or metadata_table is None or history_table is None):
             settings = load_settings()
             database = settings.database if database is None else database
             migrations_dir = settings.migrations_dir if migrations_dir is None else migrations_dir
             busy_timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
+            metadata_table = settings.metadata_table if metadata_table is None else metadata_table
+            history_table = settings.history_table if history_table is None else history_table
+        # The bookkeeping tables (qscaffold.history): `metadata` and `migration_history` unless
+        # the project chose other names.
+        self.bookkeeping = BookkeepingNames(metadata_table, history_table)
         self.migrations_dir = Path(migrations_dir)
         self.busy_timeout = float(busy_timeout)
         self._conn: sqlite3.Connection | None = None
@@ -177,6 +191,7 @@ class MigrationRunner:
         else:
             self.database = os.fspath(database)
         self._files: list[MigrationFile] | None = None
+        self._previous_of: tuple = (None, {})  # (files, version -> the file version below it)
         self._tables_ready = False
         self._on_event: EventCallback | None = None
         self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
@@ -281,6 +296,14 @@ class MigrationRunner:
                 raise self._duplicate(exc) from None
         return self._files
 
+    def _previous_file_version(self, version: int) -> int:
+        """The highest file version below ``version`` (0 when none); looked up, not searched,
+        so that a run stays linear in the number of files."""
+        files = self.discover()
+        if self._previous_of[0] is not files:
+            self._previous_of = (files, {f.version: p.version for p, f in zip(files, files[1:])})
+        return self._previous_of[1].get(version, 0)
+
     def _duplicate(self, exc: DuplicateVersion) -> DuplicateVersion:
         """Two files share a version: when one of them is applied here, the advice names the
         other, the one that never ran (renaming the applied one would run it again)."""
@@ -316,7 +339,7 @@ class MigrationRunner:
         if not self._exists():
             return DatabaseState()
         with self._reading() as conn:
-            return History(conn).read()
+            return History(conn, label=self.database, names=self.bookkeeping).read()
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -335,15 +358,26 @@ class MigrationRunner:
         """The schema version recorded in the database (0 when nothing was applied)."""
         return self.read_state().current_version
 
-    def status(self) -> Status:
-        """Every migration as applied, pending or missing, and what ``up`` would refuse."""
+    def status(self, *, load: bool = True) -> Status:
+        """Every migration as applied, pending or missing, and what ``up`` would refuse,
+        including (with ``load``) a pending file that does not load."""
         files = self.discover()
         state = self.read_state()
-        return _build_status(self.database, self.migrations_dir, files, state)
+        status = _build_status(self.database, self.migrations_dir, files, state)
+        if load:
+            by_version = {f.version: f for f in files}
+            for entry in status.pending:
+                try:
+                    by_version[entry.version].module  # noqa: B018 - imports and validates
+                except MigrationFileError as exc:
+                    entry.error = str(exc)
+                    status.refusals.append(exc)
+        return status
 
     def check(self) -> Status:
-        """The status, or the first refusal when the files and the database disagree."""
-        status = self.status()
+        """The status, or the first refusal when the files and the database disagree (files
+        that ``up`` runs are loaded by ``up`` itself)."""
+        status = self.status(load=False)
         _raise_first_problem(status)
         return status
 
@@ -477,7 +511,7 @@ class MigrationRunner:
         if self._on_event:
             self._on_event("running", migration, direction)
         try:
-            history = History(conn)
+            history = History(conn, label=self.database, names=self.bookkeeping)
             if not self._tables_ready:
                 history.create_tables()
                 self._tables_ready = True
@@ -490,8 +524,7 @@ class MigrationRunner:
                                            "up", 0.0, skipped=True)
                 # Planned outside the lock: every lower version must still be applied (a
                 # `down` in another process may have run in between).
-                previous = max((f.version for f in self.discover() if f.version < migration.version),
-                               default=0)
+                previous = self._previous_file_version(migration.version)
                 if current > migration.version or current < previous:
                     raise DatabaseChanged(
                         f"{migration.path}: the database changed while migrating: it is at "
@@ -535,6 +568,10 @@ class MigrationRunner:
                     cause = _one_line(failure)
                 conn.execute("ROLLBACK")
                 guard.restore()
+                if not escape and isinstance(failure, sqlite3.DatabaseError):
+                    engine = self._engine_fault(failure, migration, direction, current)
+                    if engine is not None:
+                        raise engine from None
                 trust = " (the settings it changed are put back)" if escape.changed else ""
                 raise MigrationFailed(
                     f"{migration.path}{_line_in(failure, migration.path)}: {direction}() failed: "
@@ -566,7 +603,29 @@ class MigrationRunner:
         logger.info("%s %s in %.1f ms (waited %.1f ms for the lock)",
                     direction, migration.filename, duration, waited * 1000)
         return MigrationResult(migration.version, migration.name, migration.filename,
-                               direction, duration, detail=detail)
+                               direction, duration, detail=detail,
+                               tables=None if guard.touched is None else frozenset(guard.touched))
+
+    def _engine_fault(self, exc: sqlite3.DatabaseError, migration: MigrationFile, direction: str,
+                      current: int) -> DatabaseError | None:
+        """An engine error that is the database's fault, not the migration's: a read-only
+        file, a corrupt one, a full disk. None for anything the migration caused."""
+        message = str(exc)
+        lowered = message.lower()
+        hint = ""
+        if "readonly" in lowered or "read-only" in lowered:
+            what = "is read-only"
+        elif "malformed" in lowered or "not a database" in lowered:
+            what = "is corrupt"
+            hint = "; check it with `PRAGMA integrity_check` and restore a backup"
+        elif "disk is full" in lowered or "disk i/o" in lowered:
+            what = "cannot be written"
+        else:
+            return None
+        return DatabaseError(
+            f"{self.database}: the database {what} ({message}), found while {migration.filename} "
+            f"ran {direction}(); rolled back, the database stays at version {current}{hint}"
+        )
 
     def _escaped(self, migration: MigrationFile, direction: str, current: int, escape, guard,
                  failure: BaseException | None) -> MigrationFailed:
@@ -578,7 +637,7 @@ class MigrationRunner:
             conn.execute("ROLLBACK")
         guard.restore()
         self._fk_scope.forget()
-        history = History(conn)
+        history = History(conn, label=self.database, names=self.bookkeeping)
         recorded = history.current_version() if history.exists() else 0
         also = f"; then it failed: {_one_line(failure)}" if failure is not None else ""
         cause = f"{direction}() escaped the runner's transaction: {escape.describe()}{also}"
@@ -598,7 +657,7 @@ class MigrationRunner:
         if not edited:
             return []
         with self._write_transaction() as conn:
-            History(conn).update_checksums(edited)
+            History(conn, label=self.database, names=self.bookkeeping).update_checksums(edited)
         return edited
 
     @contextlib.contextmanager
@@ -632,6 +691,20 @@ class MigrationRunner:
         with self._sqlite_errors():
             return write_backup(self.connection, destination, base=base)
 
+    def scratch_copy(self, *, empty: bool = False) -> contextlib.AbstractContextManager["MigrationRunner"]:
+        """A runner on an in-memory copy of this database (or on an empty in-memory database),
+        thrown away at the end of the ``with`` block; this database is only read (no file of
+        it changes, a crashed writer's WAL included). Dry runs and ``verify`` work on one."""
+        return self._scratch_copy(empty=empty)
+
+    def apply(self, migration: MigrationFile, direction: str = "up") -> MigrationResult:
+        """Run one migration's ``up`` or ``down`` in its own transaction, checked inside the
+        lock against what the database says (``up``: every lower version applied and this one
+        not; ``down``: this one is the current version)."""
+        if direction not in ("up", "down"):
+            raise UsageError(f"direction {direction!r}: must be 'up' or 'down'")
+        return self._apply(migration, direction)
+
     @contextlib.contextmanager
     def _scratch_copy(self, *, empty: bool = False) -> Iterator["MigrationRunner"]:
         """A runner on an in-memory copy of this database (for dry runs and verify), or on
@@ -645,7 +718,9 @@ class MigrationRunner:
         elif self._exists():
             with self._reading() as source:  # changes no file, a crashed writer's WAL included
                 source.backup(scratch)
-        runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout)
+        runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout,
+                                 metadata_table=self.bookkeeping.metadata,
+                                 history_table=self.bookkeeping.history)
         runner._files = self.discover()
         runner._fk_scope = _ForeignKeyScope()  # our own connection: no caller's authorizer to keep
         runner._guarded = True
@@ -675,7 +750,7 @@ class MigrationRunner:
         """
         marked = self.plan_stamp(version)
         with self._write_transaction() as conn:
-            new = History(conn).stamp(version, marked)
+            new = History(conn, label=self.database, names=self.bookkeeping).stamp(version, marked)
         self._tables_ready = True
         logger.info("stamped %s at version %d (%d history rows written)", self.database, version, len(new))
         return new
@@ -984,6 +1059,8 @@ def initialize_database(
     migrations_dir: str | os.PathLike | None = None,
     *,
     busy_timeout: float | None = None,
+    metadata_table: str | None = None,
+    history_table: str | None = None,
 ) -> Database:
     """Apply every pending migration and return the open database, for application start-up.
 
@@ -991,7 +1068,8 @@ def initialize_database(
     defaults come from ``QSCAFFOLD_DATABASE`` / ``QSCAFFOLD_MIGRATIONS``, then
     ``[tool.qscaffold]``, then ``data/app.db`` and ``migrations/``.
     """
-    runner = MigrationRunner(database, migrations_dir, busy_timeout=busy_timeout)
+    runner = MigrationRunner(database, migrations_dir, busy_timeout=busy_timeout,
+                             metadata_table=metadata_table, history_table=history_table)
     try:
         runner.run_migrations()
     except BaseException:
