@@ -46,7 +46,8 @@ def plan_declarative(settings, name: str, to, *, renames=(), database=None, targ
     target_version = parse_target(target if target is not None else settings.target_sqlite)
     desired = open_source(to, check_views=False)
     try:
-        conn = open_schema(folder, database)
+        schema_notes: list[str] = []
+        conn = open_schema(folder, database, schema_notes)
         try:
             current = read_model(conn, check_views=True)
 
@@ -86,7 +87,7 @@ def plan_declarative(settings, name: str, to, *, renames=(), database=None, targ
     text = render(TEMPLATE, context, settings.templates_dir)
     check_rendered(text, TEMPLATE, version)
     scaffold = Scaffold(path, text, version, slug, display, "declarative", None, [], [],
-                        "rebuild" if up.rebuilt else "native", list(up.warnings))
+                        "rebuild" if up.rebuilt else "native", schema_notes + list(up.warnings))
     scaffold.plan = up  # type: ignore[attr-defined]
     return scaffold
 

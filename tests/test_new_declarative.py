@@ -142,3 +142,17 @@ def test_new_to_warns_about_a_new_not_null_column_without_default(tmp_path, monk
     result = invoke("new", "strict", "--to", "strict.sql", "--dry-run")
     assert result.exit_code == 0
     assert "users.created_at" in result.stderr and "NOT NULL" in result.stderr
+
+
+def test_new_to_says_when_the_migrations_had_to_run_to_learn_the_schema(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "migrations").mkdir()
+    (tmp_path / "migrations" / "001-dynamic.py").write_text(
+        'name = "Dynamic"\nversion = 1\nTABLE = "t"\n\n\ndef up(db):\n'
+        '    db.exec(f"CREATE TABLE IF NOT EXISTS {TABLE} (a INTEGER)")\n\n\n'
+        'def down(db):\n    db.exec(f"DROP TABLE IF EXISTS {TABLE}")\n')
+    (tmp_path / "schema.sql").write_text("CREATE TABLE t (a INTEGER, b TEXT);\n")
+    result = invoke("new", "add-b", "--to", "schema.sql")
+    assert result.exit_code == 0, result.output
+    assert "001-dynamic.py" in result.stderr and "run" in result.stderr
+    assert "ADD COLUMN b TEXT" in (tmp_path / "migrations" / "002-add-b.py").read_text()
