@@ -20,6 +20,8 @@ _HOMES = {
     "Item": "create", "TableDefinition": "create", "split_definition": "create",
     "FEATURES": "features", "Version": "features",
     "KEYWORDS": "quote", "if_not_exists": "quote", "quote_identifier": "quote", "quote_string": "quote",
+    "always_quoted": "quote", "read_model": "model", "open_source": "sources", "dump_source": "dump",
+    "SchemaDiff": "diff", "plan_diff": "diff", "diff_paths": "diff",
     **{name: "plans" for name in (
         "NATIVE_DROP_COLUMN", "Column", "Dependents", "Plan", "Schema", "SchemaObject", "Table",
         "column_down_plan", "dependents", "drop_column_plan", "index_columns", "mentions", "names_in",
