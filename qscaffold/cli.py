@@ -383,9 +383,10 @@ def schema_dump(source, fmt: str, output) -> None:
     """
     from .schema.dump import dump_source
 
+    settings = _settings()
     if source is None:
-        source = str(_settings().migrations_dir)
-    _write_output(dump_source(source, fmt), output)
+        source = str(settings.migrations_dir)
+    _write_output(dump_source(source, fmt, settings=settings), output)
 
 
 @schema.command("diff")
@@ -414,7 +415,7 @@ def schema_diff(from_source, to_source, renames, target, as_json: bool) -> None:
     settings = _settings(target_sqlite=target)
     try:
         plan = diff_paths(from_source, to_source, renames=renames,
-                          target=parse_version(settings.target_sqlite))
+                          target=parse_version(settings.target_sqlite), settings=settings)
     except QscaffoldError as err:
         if not as_json:
             raise

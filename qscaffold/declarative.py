@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .files import format_filename
 from .schema.diff import SchemaDiff, plan_diff
-from .schema.model import read_model
+from .schema.model import bookkeeping_tables, read_model
 from .schema.quote import always_quoted
 from .schema.sources import open_source
 
@@ -44,12 +44,13 @@ def plan_declarative(settings, name: str, to, *, renames=(), database=None, targ
     display = human_name(name)
     folder = Path(settings.migrations_dir)
     target_version = parse_target(target if target is not None else settings.target_sqlite)
-    desired = open_source(to, check_views=False)
+    desired = open_source(to, check_views=False, settings=settings)
+    bookkeeping = bookkeeping_tables(settings.metadata_table, settings.history_table)
     try:
         schema_notes: list[str] = []
         conn = open_schema(folder, database, schema_notes)
         try:
-            current = read_model(conn, check_views=True)
+            current = read_model(conn, check_views=True, bookkeeping=bookkeeping)
 
             def rows(table: str):
                 if database is None:

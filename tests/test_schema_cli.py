@@ -165,3 +165,21 @@ def test_a_wal_database_is_read_without_touching_its_files(tmp_path):
     assert run("schema", "diff", str(db), str(schema)).exit_code == 0
     assert "CREATE TABLE t" in run("schema", "dump", str(db)).stdout
     assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_project_table_called_metadata_is_schema_when_the_bookkeeping_has_other_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.qscaffold]\nmetadata_table = "qs_meta"\nhistory_table = "qs_history"\n')
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001-metadata.py").write_text(
+        'name = "Metadata"\nversion = 1\n\n\ndef up(db):\n'
+        '    db.exec("CREATE TABLE IF NOT EXISTS metadata (k TEXT PRIMARY KEY, v TEXT)")\n\n\n'
+        'def down(db):\n    db.exec("DROP TABLE IF EXISTS metadata")\n')
+    dumped = run("schema", "dump")
+    assert dumped.exit_code == 0, dumped.output
+    assert "CREATE TABLE metadata (k TEXT PRIMARY KEY, v TEXT);" in dumped.stdout
+    assert "qs_meta" not in dumped.stdout and "qs_history" not in dumped.stdout
+    assert run("migrate", "up").exit_code == 0
+    assert run("schema", "diff", "migrations", "data/app.db").exit_code == 0

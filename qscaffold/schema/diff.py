@@ -576,13 +576,15 @@ def diff_sources(from_source, to_source, *, renames=(), target: Version | None =
 __all__ = ["SchemaDiff", "Step", "diff_sources", "format_version", "parse_renames", "plan_diff", "replay"]
 
 
-def diff_paths(from_path, to_path, *, renames=(), target: Version | None = None) -> SchemaDiff:
-    """``schema diff FROM TO``: each a migrations folder, a database file or a ``.sql`` file."""
+def diff_paths(from_path, to_path, *, renames=(), target: Version | None = None,
+               settings=None) -> SchemaDiff:
+    """``schema diff FROM TO``: each a migrations folder, a database file or a ``.sql`` file
+    (``settings`` name the runner's bookkeeping tables, left out of both)."""
     from .sources import open_source
 
-    first = open_source(from_path)
+    first = open_source(from_path, settings=settings)
     try:
-        second = open_source(to_path, check_views=False)
+        second = open_source(to_path, check_views=False, settings=settings)
         try:
             return diff_sources(first, second, renames=renames, target=target)
         finally:

@@ -88,11 +88,11 @@ def dump_mermaid(schema: Schema) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dump_source(source, fmt: str = "sql") -> str:
+def dump_source(source, fmt: str = "sql", *, settings=None) -> str:
     """``schema dump``: the schema of a migrations folder, database file or ``.sql`` file."""
     from .sources import open_source
 
-    opened = open_source(source, check_views=False)
+    opened = open_source(source, check_views=False, settings=settings)
     try:
         return dump(opened.schema, fmt)
     finally:

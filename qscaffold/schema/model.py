@@ -220,14 +220,23 @@ class Schema:
         return sorted((e for (k, _), e in self.entries.items() if k == kind), key=lambda e: e.order)
 
 
-def ignored(name: str) -> bool:
+def ignored(name: str, bookkeeping: frozenset[str] = IGNORED_TABLES) -> bool:
     lowered = name.lower()
-    return lowered in IGNORED_TABLES or lowered.startswith("sqlite_")
+    return lowered in bookkeeping or lowered.startswith("sqlite_")
+
+
+def bookkeeping_tables(metadata: str = "metadata", history: str = "migration_history") -> frozenset[str]:
+    """The tables a schema leaves out: the runner's two (as a project names them) and SQLite's."""
+    return frozenset({metadata.lower(), history.lower(), "sqlite_sequence"})
 
 
 def read_model(conn: sqlite3.Connection, *, check_views: bool = False,
-               only: set[str] | frozenset[str] | None = None) -> Schema:
+               only: set[str] | frozenset[str] | None = None,
+               bookkeeping: frozenset[str] = IGNORED_TABLES) -> Schema:
     """Read the structure of the ``main`` schema of ``conn`` (nothing is written).
+
+    ``bookkeeping``: the tables left out, lower-cased (:func:`bookkeeping_tables` for a
+    project that names the runner's tables otherwise).
 
     With ``check_views``, each view is also prepared once, to tell views that name a missing
     table or column (:attr:`Schema.broken_views`). With ``only`` (lower-case names), just the
@@ -262,17 +271,17 @@ def read_model(conn: sqlite3.Connection, *, check_views: bool = False,
     entries: dict[tuple[str, str], Entry] = {}
     index_sql = {name.lower(): sql for kind, name, _t, sql, _r in rows if kind == "index"}
     for kind, name, table, sql, rowid in rows:
-        if kind == "table" and not ignored(name):
+        if kind == "table" and not ignored(name, bookkeeping):
             tables[name.lower()] = _table(name, sql, rowid, kinds.get(name.lower(), "table"),
                                           columns.get(name, ()), fk_rows.get(name, ()),
                                           index_rows.get(name, ()), key_rows, indexes, index_sql)
         elif kind == "view":
             views[name.lower()] = (name, normalize_sql(sql))
             entries[("view", name.lower())] = Entry(kind, name, table, sql, rowid)
-        elif kind == "trigger" and not ignored(table):
+        elif kind == "trigger" and not ignored(table, bookkeeping):
             triggers[name.lower()] = (name, table.lower(), normalize_sql(sql))
             entries[("trigger", name.lower())] = Entry(kind, name, table, sql, rowid)
-        elif kind == "index" and sql is not None and not ignored(table):
+        elif kind == "index" and sql is not None and not ignored(table, bookkeeping):
             entries[("index", name.lower())] = Entry(kind, name, table, sql, rowid)
     by_table: dict[str, list[Entry]] = {}
     for (kind, _key), entry in sorted(entries.items(), key=lambda item: item[1].order):

@@ -16,7 +16,7 @@ from pathlib import Path
 from ..errors import QscaffoldError, UsageError
 from ..sql import first_keywords, split_statements
 from .quote import always_quoted
-from .model import Schema, read_model
+from .model import Schema, bookkeeping_tables, read_model
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -46,13 +46,16 @@ class Source:
             return None
 
 
-def open_source(source: str | os.PathLike, *, check_views: bool = True) -> Source:
-    """Open ``source`` and read its schema (the caller closes it)."""
+def open_source(source: str | os.PathLike, *, check_views: bool = True, settings=None) -> Source:
+    """Open ``source`` and read its schema (the caller closes it). ``settings`` name the
+    runner's bookkeeping tables, which are left out (default: ``metadata``,
+    ``migration_history``)."""
     label = os.fspath(source)
     path = Path(label).expanduser()
     closing = None
+    bookkeeping = bookkeeping_tables(*_names(settings))
     if path.is_dir():
-        conn = replay_migrations(path)
+        conn = replay_migrations(path, settings)
         kind = "migrations"
     elif not path.exists():
         raise UsageError(f"{label}: no such file or folder (give a migrations folder, a SQLite "
@@ -65,7 +68,7 @@ def open_source(source: str | os.PathLike, *, check_views: bool = True) -> Sourc
         conn = open_database(path, label, closing)
         kind = "database"
     try:
-        schema = read_model(conn, check_views=check_views)
+        schema = read_model(conn, check_views=check_views, bookkeeping=bookkeeping)
     except sqlite3.Error as exc:
         conn.close()
         if closing is not None:
@@ -74,13 +77,19 @@ def open_source(source: str | os.PathLike, *, check_views: bool = True) -> Sourc
     return Source(label, kind, conn, schema, closing)
 
 
-def replay_migrations(folder: Path) -> sqlite3.Connection:
+def _names(settings) -> tuple[str, str]:
+    return (getattr(settings, "metadata_table", "metadata"),
+            getattr(settings, "history_table", "migration_history"))
+
+
+def replay_migrations(folder: Path, settings=None) -> sqlite3.Connection:
     """The migrations of ``folder`` applied to a fresh in-memory database."""
     from ..runner import MigrationRunner
 
+    metadata, history = _names(settings)
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        MigrationRunner(conn, folder).run_migrations()
+        MigrationRunner(conn, folder, metadata_table=metadata, history_table=history).run_migrations()
     except QscaffoldError as err:
         conn.close()
         raise UsageError(f"{folder}: the migrations cannot be replayed to read their schema: {err}") from None
