@@ -583,6 +583,28 @@ class Bench:
                                   "--dir", project / "migrations"])
         return m
 
+    # new: the schema comes from the migrations' SQL, not from running them
+
+    def new_schema(self) -> Measurement:
+        n = self.sizes.migrations
+        middle = max(1, n // 2)
+        m = Measurement("new-schema", f"`new add-note-to-t{middle} --dry-run` after {n:,} migrations "
+                                      "(the schema read from their SQL, no code run)")
+        folder = self.migrations(n)
+        qs = Command("qscaffold new --dry-run",
+                     self.qs + ["new", f"add-note-to-t{middle}", "--dry-run", "--dir", folder],
+                     skip=None if qscaffold_has("new") else "no `qscaffold new`")
+        # what `new` did before: import and run every migration on an in-memory database
+        plain = Command("plain sqlite3 loop, in memory", python(self.script("plain_up.py", PLAIN_UP),
+                                                                 ":memory:", folder))
+        m.commands = [qs, plain]
+        interleave(m.commands, self.rounds if n <= 100 else self.slow_rounds + 2, self.work)
+        # Reading each file with ast instead of running it costs; building the schema one
+        # file at a time keeps the cost linear where one growing database is quadratic.
+        m.targets = [ratio_max("qscaffold ÷ running the migrations in memory", pairwise_ratio(qs, plain), 2.5,
+                               qs.skip)]
+        return m
+
     # 4. lint
 
     def lint_folder(self, n: int) -> Path:
@@ -817,6 +839,7 @@ MEASUREMENTS = {
     "lint-many": Bench.lint_many,
     "scale": Bench.scale,
     "verify": Bench.verify_scale,
+    "new-schema": Bench.new_schema,
     "drop-column": Bench.drop_column,
     "drop-column-rebuild": Bench.drop_column_rebuild,
 }

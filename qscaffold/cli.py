@@ -717,12 +717,10 @@ def history(runner, as_json: bool) -> None:
     exists = runner.database_exists
     state = runner.read_state()
     rows = [state.history[v] for v in sorted(state.history)]
-    recorded = set(state.history)
-    adopted = [v for v in range(1, state.current_version + 1) if v not in recorded and
-               not any(r > v for r in recorded if r <= state.current_version)]
+    adopted = state.adopted_up_to
     if as_json:
         _echo_json({"database": runner.database, "database_exists": exists,
-                    "current_version": state.current_version, "adopted_up_to": max(adopted, default=0),
+                    "current_version": state.current_version, "adopted_up_to": adopted,
                     "migrations": [{"version": r.version, "name": r.name, "applied_at": r.applied_at,
                                     "duration_ms": r.duration_ms, "checksum": r.checksum} for r in rows]})
         return
@@ -732,7 +730,7 @@ def history(runner, as_json: bool) -> None:
         return
     click.echo(f"Database: {where} (version {state.current_version})")
     if adopted:
-        click.echo(f"  v1-v{max(adopted)}: applied before migration_history was kept (adopted)")
+        click.echo(f"  v1-v{adopted}: applied before migration_history was kept (adopted)")
     if not rows and not adopted:
         click.echo("  (nothing applied)")
     width = max((len(str(r.version)) for r in rows), default=1)

@@ -60,9 +60,16 @@ def find_project(start: Path) -> tuple[Path | None, dict]:
     """The nearest ``pyproject.toml`` holding ``[tool.qscaffold]`` in ``start`` or one of its
     parents, with that table; ``(None, {})`` when there is none. A pyproject.toml without the
     table (a subpackage's, say) does not stop the search."""
+    nearest = True
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
+            try:  # a file further up that cannot hold the table is not parsed (it may be broken)
+                if not nearest and b"qscaffold" not in candidate.read_bytes():
+                    continue
+            except OSError:
+                pass  # _read_toml says why it cannot be read
+            nearest = False
             data = _read_toml(candidate)
             tool = data.get("tool")
             if isinstance(tool, dict) and "qscaffold" in tool:

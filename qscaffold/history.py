@@ -58,6 +58,12 @@ class DatabaseState:
     recorded_version: int | None = None  # metadata.schema_version as written (None: no row)
     recorded_rows: int | None = None  # metadata.migration_history_rows (None: not kept yet)
 
+    @property
+    def adopted_up_to(self) -> int:
+        """The versions up to this one count as applied without history rows: a database of
+        the Node.js system, which kept none (0 once any history exists)."""
+        return 0 if self.history else self.current_version
+
 
 @dataclass(frozen=True)
 class BookkeepingNames:
