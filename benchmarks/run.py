@@ -63,12 +63,13 @@ class Sizes:
     rounds: int
     slow_rounds: int
     verify_migrations: int = 150  # verify runs this many, and twice as many
+    diff_tables: int = 1000  # tables of each schema in `schema-diff`; a tenth of them change
 
 
 FULL = Sizes(migrations=1000, scale_migrations=10_000, lint_files=1000, sqlfluff_statements=300,
-             drop_rows=1_000_000, rounds=7, slow_rounds=3, verify_migrations=150)
+             drop_rows=1_000_000, rounds=7, slow_rounds=3, verify_migrations=150, diff_tables=1000)
 QUICK = Sizes(migrations=20, scale_migrations=200, lint_files=20, sqlfluff_statements=5,
-              drop_rows=10_000, rounds=3, slow_rounds=2, verify_migrations=10)
+              drop_rows=10_000, rounds=3, slow_rounds=2, verify_migrations=10, diff_tables=50)
 
 
 # -- running processes ----------------------------------------------------------------
@@ -782,6 +783,59 @@ class Bench:
         return self.drop_column(rebuild=True)
 
 
+    # 7. schema diff
+
+    def schema_diff(self) -> Measurement:
+        n = self.sizes.diff_tables
+        m = Measurement("schema-diff", f"`schema diff` of two {n:,}-table schemas, {n // 10:,} tables changed")
+        a, b = self.work / f"diff-{n}-a.sql", self.work / f"diff-{n}-b.sql"
+        a.write_text(diff_schema_sql(n, changed=False))
+        b.write_text(diff_schema_sql(n, changed=True))
+        qs = Command("qscaffold schema diff A B", self.qs + ["schema", "diff", a, b], cwd=self.work, ok_codes=(1,))
+        floor = Command("bare floor: executescript both, pragma_table_xinfo of every table",
+                        python(self.script("bare_diff_floor.py", BARE_DIFF_FLOOR), a, b))
+        m.commands = [qs, floor]
+        if not qscaffold_has("schema"):
+            qs.skip = "skipped: `qscaffold schema` does not exist yet"
+            m.status, m.note = "skipped", qs.skip
+            floor.skip = "skipped with qscaffold schema diff"
+            m.targets = [ratio_max("qscaffold ÷ bare floor", None, 3.0, qs.skip)]
+            return m
+        interleave(m.commands, self.rounds, self.work)
+        m.targets = [ratio_max("qscaffold ÷ bare floor", pairwise_ratio(qs, floor), 3.0)]
+        return m
+
+
+def diff_schema_sql(n: int, *, changed: bool) -> str:
+    """``n`` tables, each with a foreign key to the one before and an index; with ``changed``,
+    every tenth table differs: half of those in a column's type, the rest by an added column,
+    NOT NULL with a default, a CHECK, or a dropped column."""
+    out = []
+    for i in range(1, n + 1):
+        kind = (i // 10) % 10 if changed and i % 10 == 0 else None
+        score = "REAL" if kind is not None and kind < 5 else "INTEGER"
+        title = "TEXT NOT NULL DEFAULT ''" if kind == 7 else "TEXT"
+        note = "" if kind == 9 else ",\n    note TEXT"
+        extra = ",\n    added_at TEXT DEFAULT '2024-01-01'" if kind in (5, 6) else ""
+        check = ",\n    CHECK (score >= 0)" if kind == 8 else ""
+        parent = f"t{i - 1}" if i > 1 else f"t{i}"
+        out.append(f"CREATE TABLE t{i} (\n    id INTEGER PRIMARY KEY,\n    parent_id INTEGER REFERENCES {parent}(id)"
+                   f" ON DELETE CASCADE,\n    title {title},\n    score {score} DEFAULT 0{note}{extra}{check}\n);\n"
+                   f"CREATE INDEX idx_t{i}_parent ON t{i} (parent_id);\n")
+    return "".join(out)
+
+
+BARE_DIFF_FLOOR = '''\
+import sqlite3, sys
+for path in sys.argv[1:3]:
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(open(path).read())
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for name in names:
+        conn.execute("SELECT * FROM pragma_table_xinfo(?)", (name,)).fetchall()
+'''
+
+
 DROP_SCHEMA = '''\
 """Migration 001: users and their orders."""
 
@@ -842,6 +896,7 @@ MEASUREMENTS = {
     "new-schema": Bench.new_schema,
     "drop-column": Bench.drop_column,
     "drop-column-rebuild": Bench.drop_column_rebuild,
+    "schema-diff": Bench.schema_diff,
 }
 
 

@@ -16,6 +16,7 @@ from enum import Enum
 from functools import cached_property
 from pathlib import Path
 
+from ..schema.quote import always_quoted
 from ..sql import first_keywords, split_statements, tokenize
 
 from ..config import Version, parse_version  # noqa: F401 - re-exported for rules and the CLI
@@ -131,8 +132,7 @@ def _as_new_connection(conn: sqlite3.Connection, saved, like: bool) -> None:
     ).fetchall()
     order = {"trigger": 0, "view": 1, "index": 2, "table": 3}
     for kind, name in sorted(temp, key=lambda row: order[row[0]]):
-        quoted = '"' + name.replace('"', '""') + '"'
-        conn.execute(f"DROP {kind.upper()} IF EXISTS temp.{quoted}")
+        conn.execute(f"DROP {kind.upper()} IF EXISTS temp.{always_quoted(name)}")
 
 
 def _quiet_sqlglot() -> None:

@@ -26,6 +26,7 @@ import sqlite3
 from collections.abc import Iterable
 from contextlib import contextmanager
 
+from ..schema.quote import always_quoted
 from ..sql import first_keywords
 from .model import CONNECTION_PRAGMAS, READ_CONNECTION_PRAGMAS, ShadowConnection, scratch
 from .names import bases
@@ -383,7 +384,7 @@ class Shadow:
     def probe_with_stub(self, sql: str, table: str) -> str | None:
         """SQLite's verdict on ``sql`` once a stub table ``table`` exists (undone after)."""
         with self.scratch(fresh=False) as view:
-            quoted = '"' + table.replace('"', '""') + '"'
+            quoted = always_quoted(table)
             if view._run(f"CREATE TABLE {quoted} (_qs_stub)") is not None:
                 return None
             return view.replay(sql)
