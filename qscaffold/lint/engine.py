@@ -5,9 +5,10 @@ Pipeline (one pass per migrations folder):
 1. **Extract** SQL from ``.py`` migrations with :mod:`ast` (never imported, never run) or read
    ``.sql`` files whole; keep each statement's line and column in the file.
 2. **Split** with :func:`qscaffold.sql.split_statements` (trigger-, string- and comment-aware).
-3. **Classify** by leading keywords (:func:`classify`) before sqlglot is involved.
-4. **Rules**: each statement rule gets a :class:`~qscaffold.lint.model.Statement` whose sqlglot
-   tree is parsed lazily, once; file rules get a :class:`~qscaffold.lint.model.FileUnit`.
+3. **Classify** by leading keywords (:func:`classify`).
+4. **Rules**: each statement rule gets a :class:`~qscaffold.lint.model.Statement` (SQLite's
+   grammar read by the rules' own readers, the engine asked); file rules get a
+   :class:`~qscaffold.lint.model.FileUnit`.
 5. **Shadow schema and engine oracle**: the ``up`` SQL of earlier migrations of the folder
    and the earlier statements of the file are replayed into an in-memory database holding
    the objects the file can meet (:mod:`qscaffold.lint.shadow`). DDL runs
@@ -17,7 +18,10 @@ Pipeline (one pass per migrations folder):
    rule already explains it.
 6. ``noqa``, ``--select`` and ``--ignore`` filter the findings.
 
-sqlglot is imported only when a statement is actually parsed.
+7. A statement SQLite rejects gets its SQLite form when another dialect's reading gives one
+   the engine accepts (:mod:`qscaffold.lint.suggest`).
+
+sqlglot is imported only for such a statement, or for QS002 when it is selected.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ import re
 import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import UsageError
@@ -47,11 +51,15 @@ from .extract import (
 from .model import FileUnit, Finding, Severity, Statement, Version, parse_version
 from .registry import Rule, all_rules
 from .shadow import Shadow, classify, sql_words
+from .suggest import FOREIGN_SYNTAX_CODES, fix_for, wants_rewrite
 
 __all__ = ["lint_paths", "lint_sql", "classify", "is_sqlglot_blind_spot", "LINTABLE_SUFFIXES"]
 
 LINTABLE_SUFFIXES = (".py", ".sql")
 ENGINE_CODES = ("QS001", "QS002", "QS003", "QS004", "QS005", "QS009", "QS010")
+# Rules that run only when `select` names them: QS002 is the one reason to import sqlglot
+# for a clean file, and its verdict ("sqlglot cannot parse this") is about other tools.
+OPT_IN_CODES = frozenset({"QS002"})
 _NO_SUCH_RE = re.compile(r"^no such (?:table|column|index|view|trigger|constraint): (.+)$")
 
 
@@ -94,6 +102,8 @@ class Options:
         return self.target == tuple(sqlite3.sqlite_version_info)
 
     def selected(self, code: str) -> bool:
+        if code in OPT_IN_CODES and code not in self.select:
+            return False  # only when named: `--select QS002`
         if self.select and not any(code.startswith(p) or p == "ALL" for p in self.select):
             return False
         return not any(code.startswith(p) or p == "ALL" for p in self.ignore)
@@ -349,7 +359,22 @@ class _Linter:
             if kind != "file" and not reported_error and self.options.selected("QS002") \
                     and not is_sqlglot_blind_spot(piece.text):
                 self._to_parse.append((raws, display, piece))
+        if local and (wants_rewrite(error) or any(r.finding.code in FOREIGN_SYNTAX_CODES for r in local)):
+            self._offer_sqlite_form(piece, shadow, local)
         raws.extend(local)
+
+    def _offer_sqlite_form(self, piece: SqlPiece, shadow: Shadow, local: list[_Raw]) -> None:
+        """Add the engine-checked SQLite form of a rejected statement to its first error."""
+        first = next((i for i, r in enumerate(local) if r.finding.severity is Severity.ERROR), None)
+        if first is None:
+            return
+        found = fix_for(piece, shadow.conn if shadow.known else None)
+        if found is None:
+            return
+        rewrite, fix = found
+        raw = local[first]
+        finding = replace(raw.finding, message=f"{raw.finding.message}; SQLite form: {rewrite}", fix=fix)
+        local[first] = _Raw(finding, raw.anchors)
 
     def flush_parses(self) -> None:
         """Give sqlglot the statements QS002 waits on, all in one run (about twice as fast as

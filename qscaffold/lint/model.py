@@ -40,10 +40,14 @@ class Finding:
     severity: Severity
     message: str
     statement: str = ""  # the SQL it is about (normalised whitespace), for fingerprints
+    fix: object = None  # a suggest.Fix: an engine-checked SQLite form of the statement
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "column": self.column, "code": self.code,
+        data = {"path": self.path, "line": self.line, "column": self.column, "code": self.code,
                 "severity": self.severity.value, "message": self.message}
+        if self.fix is not None:
+            data["fix"] = self.fix.to_dict()
+        return data
 
 
 def format_version(version: Version) -> str:
