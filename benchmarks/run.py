@@ -62,12 +62,13 @@ class Sizes:
     drop_rows: int
     rounds: int
     slow_rounds: int
+    long_statements: int = 8000  # lint-long-file: one file of this many statements vs a quarter
 
 
 FULL = Sizes(migrations=1000, scale_migrations=10_000, lint_files=1000, sqlfluff_statements=300,
              drop_rows=1_000_000, rounds=7, slow_rounds=3)
 QUICK = Sizes(migrations=20, scale_migrations=200, lint_files=20, sqlfluff_statements=5,
-              drop_rows=10_000, rounds=3, slow_rounds=2)
+              drop_rows=10_000, rounds=3, slow_rounds=2, long_statements=400)
 
 
 # -- running processes ----------------------------------------------------------------
@@ -418,6 +419,22 @@ def lint_file_text(i: int) -> str:
             f"def down(db):\n    db.exec(\n        \"\"\"\n{textwrap.indent(down, ' ' * 8)}\n        \"\"\"\n    )\n")
 
 
+def long_file_text(n: int) -> str:
+    """One ``.sql`` migration of ``n`` statements, data-heavy: per 8 statements one table, one
+    index, four inserts, an update and a delete."""
+    lines = []
+    for i in range(n):
+        t, j = f"t{i // 8}", i % 8
+        lines.append([
+            f"CREATE TABLE IF NOT EXISTS {t} (id INTEGER PRIMARY KEY, label TEXT NOT NULL DEFAULT '', "
+            "amount INTEGER NOT NULL DEFAULT 0);",
+            f"CREATE INDEX IF NOT EXISTS idx_{t}_label ON {t} (label);",
+            *(f"INSERT INTO {t} (label, amount) VALUES ('{c}{i}', {i});" for c in "abcd"),
+            f"UPDATE {t} SET amount = amount + 1 WHERE label = 'a{i - 4}';",
+            f"DELETE FROM {t} WHERE label = 'b{i - 4}';"][j])
+    return "\n".join(lines) + "\n"
+
+
 def lint_statements(i: int) -> list[str]:
     tree = ast.parse(lint_file_text(i))
     out = []
@@ -648,6 +665,25 @@ class Bench:
         ]
         return m
 
+    def lint_long_file(self) -> Measurement:
+        big = self.sizes.long_statements
+        small = big // 4
+        m = Measurement("lint-long-file", f"`qscaffold lint` of one .sql file: {big:,} vs {small:,} statements")
+        files = {}
+        for n in (small, big):
+            folder = self.work / f"long-{n}"
+            folder.mkdir(exist_ok=True)
+            files[n] = folder / "001-many-statements.sql"
+            files[n].write_text(long_file_text(n))
+        a = Command(f"qscaffold lint ({small:,} statements)", self.qs + ["lint", files[small]],
+                    cwd=self.work, ok_codes=(0, 1))
+        b = Command(f"qscaffold lint ({big:,} statements)", self.qs + ["lint", files[big]],
+                    cwd=self.work, ok_codes=(0, 1))
+        m.commands = [b, a]
+        interleave(m.commands, self.slow_rounds + 2, self.work)
+        m.targets = [ratio_max(f"{big:,} ÷ {small:,} statements", pairwise_ratio(b, a), 5)]
+        return m
+
     # 5. scale
 
     def scale(self) -> Measurement:
@@ -795,6 +831,7 @@ MEASUREMENTS = {
     "startup-status": Bench.startup_status,
     "lint-one": Bench.lint_one,
     "lint-many": Bench.lint_many,
+    "lint-long-file": Bench.lint_long_file,
     "scale": Bench.scale,
     "drop-column": Bench.drop_column,
     "drop-column-rebuild": Bench.drop_column_rebuild,

@@ -387,7 +387,7 @@ def test_rules_apply_by_section_and_see_the_following_statements(monkeypatch, tm
     seen = []
 
     def spy(stmt):
-        seen.append((stmt.section, stmt.sql, stmt.following))
+        seen.append((stmt.section, stmt.sql, tuple(stmt.following)))
         return ()
 
     monkeypatch.setitem(registry.RULES, "QS898", Rule(
