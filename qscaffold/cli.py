@@ -122,7 +122,8 @@ def _check_target(ctx, param, value):
               help="Oldest SQLite the migrations must run on [default: target_sqlite, else this one].")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
               help="Processes for folders of 100 files or more (Linux) [default: one per CPU, up to 8].")
-def lint(paths, output_format: str, select, ignore, target, jobs: int) -> None:
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .qscaffold_cache/.")
+def lint(paths, output_format: str, select, ignore, target, jobs: int, no_cache: bool) -> None:
     """Check migration files (.py, .sql) or folders without running them.
 
     With no PATH, the migrations folder is checked. Exit status: 0 when nothing (or only
@@ -133,7 +134,7 @@ def lint(paths, output_format: str, select, ignore, target, jobs: int) -> None:
     from .lint.report import render
 
     settings = _settings(target_sqlite=target, select=select, ignore=ignore)
-    findings = lint_paths(paths, settings=settings, jobs=jobs)
+    findings = lint_paths(paths, settings=settings, jobs=jobs, cache=not no_cache)
     out, err = render(findings, output_format)
     if out:
         click.echo(out, nl=False)

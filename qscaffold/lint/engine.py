@@ -562,7 +562,8 @@ def lint_sql(sql: str, *, path: str = "<sql>", schema: str | Sequence[str] | Non
     return sort_findings(_finish(result, options, linter.rules, path))
 
 
-def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1) -> list[Finding]:
+def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1,
+               cache: bool = False) -> list[Finding]:
     """Lint migration files and folders (the configured migrations folder when ``paths`` is
     empty). Each file is checked against the schema its earlier siblings build; only the
     files named (or found in the folders named) are reported on.
@@ -572,25 +573,45 @@ def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1) -
     files before its share build, then checks its share. ``0`` means one per usable CPU, up
     to 8. The findings are the same either way.
 
+    ``cache``: reuse and keep findings and schema states in ``.qscaffold_cache/`` beside the
+    ``pyproject.toml`` that gave the settings (else in the current folder); see
+    :mod:`qscaffold.lint.cache`. The findings are the same either way.
+
     Raises :class:`UsageError` for a missing path or a bad setting.
     """
     options = make_options(settings.target_sqlite, settings.select, settings.ignore)
     targets = collect_files(list(paths) or [settings.migrations_dir])
+    store = None
+    if cache:
+        from .cache import LintCache
+
+        root = settings.pyproject.parent if settings.pyproject is not None else Path.cwd()
+        store = LintCache.open(root, options, all_rules())
     by_folder: dict[Path, set[Path]] = {}
     for file in targets:
         by_folder.setdefault(file.parent, set()).add(file)
     findings: list[Finding] = []
     for folder, wanted in sorted(by_folder.items()):
         chain = _chain(folder, wanted)
+        keys = store.chain_keys(chain) if store is not None else None
+        if keys is not None:  # files whose verdicts are cached need no checking
+            twins = _shared_versions(chain)
+            for index, file in enumerate(chain):
+                hit = store.load_result(keys[index]) if file in wanted else None
+                if hit is not None:
+                    findings.extend(_cached_findings(hit, file, twins.get(file, ()), options))
+                    wanted = wanted - {file}
+            if not wanted:
+                continue
         shares = _shares(chain, wanted, _workers(jobs, len(wanted)))
         if len(shares) == 1:
-            findings.extend(_lint_share(chain, wanted, *shares[0], options))
+            findings.extend(_lint_share(chain, wanted, *shares[0], options, store, keys))
             continue
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(len(shares), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_lint_share, chain, wanted, start, stop, options)
+            futures = [pool.submit(_lint_share, chain, wanted, start, stop, options, store, keys)
                        for start, stop in shares]
             for future in futures:
                 findings.extend(future.result())
@@ -637,34 +658,85 @@ def _shares(chain: list[Path], wanted: set[Path], workers: int) -> list[tuple[in
 
 
 def _lint_share(chain: list[Path], wanted: set[Path], start: int, stop: int,
-                options: Options) -> list[Finding]:
+                options: Options, store=None, keys: list[str | None] | None = None) -> list[Finding]:
     """Findings for the wanted files of ``chain[start:stop]``, after replaying the files
-    before ``start``."""
+    before ``start`` (from the nearest schema state the cache holds, when ``store``)."""
     linter = _Linter(options)
-    results: list[tuple[_FileResult, str]] = []
-    shadow = Shadow(known=not _starts_after_a_baseline(chain))
+    results: list[tuple[_FileResult, str, int]] = []
+    begin, shadow = 0, None
+    if store is not None:
+        begin, shadow = _nearest_state(store, keys, chain, wanted, start)
+    if shadow is None:
+        shadow = Shadow(known=not _starts_after_a_baseline(chain))
+    first = next((i for i in range(start, stop) if chain[i] in wanted), stop)
     try:
         twins = _shared_versions(chain)
-        for index, file in enumerate(chain[:stop]):
-            ex = extract(file)
+        for index in range(begin, stop):
+            file = chain[index]
             report = file in wanted and index >= start
+            # the state before the first file checked (it is the one edited next, likely),
+            # before the newest file, and every _CHECKPOINT_EVERY files: not before each one,
+            # which would write the schema once per file
+            if store is not None and index and (index == first or index == len(chain) - 1
+                                                or index % _CHECKPOINT_EVERY == 0):
+                store.store_state(keys[index - 1], shadow.state())
+            ex = extract(file)
             shadow.focus_on([p.text for p in (ex.pieces if report else ex.up_pieces())])
             if report:
                 display = str(file)
-                result = linter.lint_file(ex, shadow, display)
-                for other in twins.get(file, ()):
-                    result.raws.append(linter._raw(
-                        display, 1, 1, "QS906", None,
-                        f"version {parse_filename(file.name)[0]} is also used by "
-                        f"{other.name}: renumber one of them", (1,)))
-                results.append((result, display))
+                results.append((linter.lint_file(ex, shadow, display), display, index))
             else:
                 linter.replay_only(ex, shadow)
             shadow.settle()
     finally:
         shadow.close()
     linter.flush_parses()
-    return [f for result, display in results for f in _finish(result, options, linter.rules, display)]
+    findings = []
+    for result, display, index in results:
+        if store is not None:
+            store.store_result(keys[index], result.raws, result.noqas)
+        result.raws.extend(_twin_raws(chain[index], twins.get(chain[index], ()), display, linter.rules))
+        findings.extend(_finish(result, options, linter.rules, display))
+    return findings
+
+
+# A schema state is kept in the cache at least this often along a chain (see lint.cache).
+_CHECKPOINT_EVERY = 100
+
+
+def _nearest_state(store, keys, chain: list[Path], wanted: set[Path], start: int):
+    """``(index, shadow)``: the latest schema state the cache holds for a file at or before
+    the first one to check, or ``(0, None)``."""
+    first = next((i for i in range(start, len(chain)) if chain[i] in wanted), start)
+    for index in range(first, 0, -1):
+        if store.has_state(keys[index - 1]):
+            state = store.load_state(keys[index - 1])
+            if state is not None:
+                try:
+                    return index, Shadow.restored(state)
+                except (KeyError, TypeError, ValueError):
+                    return 0, None
+    return 0, None
+
+
+def _twin_raws(file: Path, others, display: str, rules) -> list[_Raw]:
+    """QS906 for a Python migration that shares its version with other files."""
+    out = []
+    for other in others:
+        finding = Finding(display, 1, 1, "QS906", rules["QS906"].severity,
+                          f"version {parse_filename(file.name)[0]} is also used by "
+                          f"{other.name}: renumber one of them")
+        out.append(_Raw(finding, frozenset({1})))
+    return out
+
+
+def _cached_findings(hit, file: Path, others, options: Options) -> list[Finding]:
+    rules = all_rules()
+    display = str(file)
+    result = _FileResult(raws=[_Raw(f, anchors) for f, anchors in hit.findings(display)],
+                         noqas=list(hit.noqas))
+    result.raws.extend(_twin_raws(file, others, display, rules))
+    return _finish(result, options, rules, display)
 
 
 def collect_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
