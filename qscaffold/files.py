@@ -231,6 +231,7 @@ def discover(directory: str | Path, *, strict: bool = True) -> list[MigrationFil
         raise MigrationFileError(f"{directory}: migrations folder not found")
     found: dict[int, MigrationFile] = {}
     downs: dict[int, tuple[Path, str]] = {}
+    duplicate: tuple[Path, Path, int] | None = None
     with os.scandir(directory) as listing:  # names and types in one pass, no stat per file
         entries = sorted((e.name, e.is_file()) for e in listing)
     for name, is_file in entries:
@@ -248,18 +249,25 @@ def discover(directory: str | Path, *, strict: bool = True) -> list[MigrationFil
             downs[version] = (entry, slug)
             continue
         if version in found:
-            if strict:
-                other = found[version].path.name
-                raise DuplicateVersion(
-                    f"{entry}: version {version} is also used by {other}; "
-                    f"renumber one of them (e.g. `git mv {name} "
-                    f"{format_filename(_max_version(found) + 1, slug, suffix)}`)"
-                )
+            if duplicate is None:
+                duplicate = (found[version].path, entry, version)
             continue
         if suffix == ".py":
             found[version] = MigrationFile(entry, version, slug)
         else:
             found[version] = SqlMigrationFile(entry, version, slug)
+    if duplicate is not None and strict:
+        first, second, version = duplicate
+        newest = _max_version(found)
+        _v, second_slug, suffix = parse_migration_name(second.name)
+        renamed = format_filename(newest + 1, second_slug, suffix)
+        inside = (f", and change `version = {version}` inside it to `version = {newest + 1}`"
+                  if suffix == ".py" else "")
+        raise DuplicateVersion(
+            f"{second}: version {version} is also used by {first.name}; renumber the one that "
+            f"was not applied yet (e.g. `git mv {second.name} {renamed}`{inside})",
+            version=version, paths=(first, second), newest=newest,
+        )
     for version, (entry, slug) in sorted(downs.items()):
         up = found.get(version)
         expected = format_filename(version, slug, ".up.sql")
@@ -270,7 +278,8 @@ def discover(directory: str | Path, *, strict: bool = True) -> list[MigrationFil
         elif strict:
             raise DuplicateVersion(
                 f"{entry}: version {version} is also used by {up.path.name}; a .down.sql file "
-                f"belongs to the .up.sql file of the same name ({expected})"
+                f"belongs to the .up.sql file of the same name ({expected})",
+                version=version, paths=(up.path, entry), newest=_max_version(found),
             )
     return [found[v] for v in sorted(found)]
 

@@ -123,3 +123,15 @@ def test_text_output_names_the_sqlite_form(tmp_path, monkeypatch):
     result = invoke(["lint", str(path)], tmp_path, monkeypatch)
     assert "001-x.sql:2:9: QS001 SQLite rejects this statement: unrecognized token: \":\"; " \
            "SQLite form: SELECT CAST(a AS INTEGER) FROM t" in result.stdout
+
+
+def test_a_declared_type_swallowing_foreign_words_gets_a_sqlite_form_that_satisfies_the_rule():
+    sql = "CREATE TABLE IF NOT EXISTS m (id INT IDENTITY(1,1) PRIMARY KEY, name NVARCHAR(20));"
+    engine("").execute(sql)  # SQLite accepts it: the type is "INT IDENTITY(1,1)"
+    (found,) = [f for f in lint_sql(sql, schema=SCHEMA) if f.code == "QS610"]
+    expected = "CREATE TABLE IF NOT EXISTS m (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT(20))"
+    assert found.message.endswith(f"; SQLite form: {expected}") and found.fix.replacement == expected
+    assert not [f for f in lint_sql(expected + ";", schema=SCHEMA) if f.code == "QS610"]
+    # sqlglot keeps `AFTER a` in the type: SQLite accepts that too, the rule does not
+    (found,) = lint_sql("ALTER TABLE t ADD COLUMN z INT AFTER a;", schema=SCHEMA, select=["QS610"])
+    assert "SQLite form" not in found.message and found.fix is None

@@ -49,7 +49,7 @@ from .extract import (
     sql_noqa,
     sql_pieces,
 )
-from .model import FileUnit, Finding, Severity, Statement, Version, parse_version
+from .model import FileUnit, Finding, SectionHistory, Severity, Statement, Version, parse_version
 from .registry import Rule, all_rules
 from .shadow import Shadow, classify, sql_words
 from .suggest import FOREIGN_SYNTAX_CODES, fix_for, wants_rewrite
@@ -61,6 +61,7 @@ ENGINE_CODES = ("QS001", "QS002", "QS003", "QS004", "QS005", "QS009", "QS010")
 # Rules that run only when `select` names them: QS002 is the one reason to import sqlglot
 # for a clean file, and its verdict ("sqlglot cannot parse this") is about other tools.
 OPT_IN_CODES = frozenset({"QS002"})
+_SCHEMA_TABLE_RE = re.compile(r"^table sqlite_(?:temp_)?(?:master|schema) may not be modified$")
 _NO_SUCH_RE = re.compile(r"^no such (?:table|column|index|view|trigger|constraint): (.+)$")
 
 
@@ -266,10 +267,11 @@ class _Linter:
         dynamic_at = min((i for i, c in enumerate(ex.calls)
                           if c.section == "up" and c.literal is None and not c.dml_hint),
                          default=None)
+        history = SectionHistory()
         for i, piece in enumerate(up):
             if dynamic_at is not None and piece.call_index > dynamic_at:
                 shadow.known = False  # DDL built at run time came first: the schema is a guess
-            self._lint_statement(piece, shadow, display, raws, _following(up, i))
+            self._lint_statement(piece, shadow, display, raws, _following(up, i), history)
         if want_snapshots:
             snapshots["after_up"] = shadow.snapshot(named)
         # Statements outside up/down, then down(), are checked against the schema after up
@@ -278,8 +280,10 @@ class _Linter:
             if not group:
                 continue
             with shadow.scratch() as fork:
+                history = SectionHistory()
                 for i, piece in enumerate(group):
-                    self._lint_statement(piece, fork, display, raws, _following(group, i))
+                    self._lint_statement(piece, fork, display, raws, _following(group, i),
+                                         history)
                 if key and want_snapshots:
                     snapshots[key] = fork.snapshot(named)
         if want_snapshots:
@@ -308,16 +312,15 @@ class _Linter:
                                          message), frozenset({int(line)})))
         return result
 
-    def _statement(self, piece: SqlPiece, schema, following=None) -> Statement:
-        stmt = Statement(piece.text, piece.section, self.options.target, schema, piece.call)
-        if following is not None and hasattr(stmt, "following"):
-            stmt.following = following
-        return stmt
+    def _statement(self, piece: SqlPiece, schema, following=None, history=None) -> Statement:
+        return Statement(piece.text, piece.section, self.options.target, schema, piece.call,
+                         following, history=history)
 
     def _lint_statement(self, piece: SqlPiece, shadow: Shadow, display: str, raws: list[_Raw],
-                        following: tuple[str, ...] | None = None) -> None:
+                        following: tuple[str, ...] | None = None,
+                        history: SectionHistory | None = None) -> None:
         kind = classify(piece.text)
-        stmt = self._statement(piece, shadow.conn if shadow.known else None, following)
+        stmt = self._statement(piece, shadow.conn if shadow.known else None, following, history)
         anchors = piece.anchor_lines
         local: list[_Raw] = []
         specific_error = False
@@ -340,6 +343,8 @@ class _Linter:
                     specific_error = True
                 local.append(_Raw(Finding(display, piece.line, piece.column, rule.code, severity,
                                           message, stmt.normalized), frozenset(anchors)))
+        if history is not None:
+            history.note(piece.text)
         was_known = shadow.known
         error = shadow.replay(piece.text, kind)
         verdict = self._oracle(error, shadow, was_known, kind, piece.text)
@@ -366,13 +371,24 @@ class _Linter:
 
     def _offer_sqlite_form(self, piece: SqlPiece, shadow: Shadow, local: list[_Raw]) -> None:
         """Add the engine-checked SQLite form of a rejected statement to its first error."""
-        first = next((i for i, r in enumerate(local) if r.finding.severity is Severity.ERROR), None)
+        foreign = [r.finding.code for r in local if r.finding.code in FOREIGN_SYNTAX_CODES]
+        first = next((i for i, r in enumerate(local) if r.finding.severity is Severity.ERROR),
+                     next((i for i, r in enumerate(local) if r.finding.code in foreign), None))
         if first is None:
             return
-        found = fix_for(piece, shadow.conn if shadow.known else None)
+        schema = shadow.conn if shadow.known else None
+        found = fix_for(piece, schema)
         if found is None:
             return
         rewrite, fix = found
+        # SQLite accepts `INT AFTER b` too: a rewrite must also satisfy the rules that fired
+        again = Statement(rewrite, piece.section, self.options.target, schema, piece.call)
+        for code in foreign:
+            try:
+                if list(self.rules[code].check(again) or ()):
+                    return
+            except Exception:  # noqa: BLE001 - a rule bug: no suggestion rather than a crash
+                return
         raw = local[first]
         finding = replace(raw.finding, message=f"{raw.finding.message}; SQLite form: {rewrite}", fix=fix)
         local[first] = _Raw(finding, raw.anchors)
@@ -394,13 +410,21 @@ class _Linter:
         if error is None:
             return None
         if _is_syntax_error(error):
-            if self.options.oracle_exact or _version_independent_syntax(error):
+            # SQLite's grammar only grows: what the local library cannot parse, no older
+            # one can. Against a newer target, leave out what newer syntax explains.
+            if self.options.target <= _LOCAL or _version_independent_syntax(error) \
+                    or not _newer_syntax_than_local(sql):
                 return "QS001", f"SQLite rejects this statement: {error}"
             return None
         if not self.options.oracle_exact and error.startswith("no such function"):
             return None
         if error.startswith("unknown database"):
             return None  # ATTACH is never replayed
+        if shadow.writable_schema and _SCHEMA_TABLE_RE.match(error):
+            # SQLite lets SQL edit the schema table once writable_schema is on (QS305 warns
+            # about that); what the edit leaves is unknown from here on
+            shadow.known = False
+            return None
         match = _NO_SUCH_RE.match(error)
         if match:
             name = match.group(1).strip().strip('"').split(".")[-1].strip('"').lower()
@@ -457,6 +481,16 @@ class _Following(Sequence):
 def _following(pieces: list[SqlPiece], index: int) -> _Following:
     """The SQL after ``pieces[index]`` in the same section of the file."""
     return _Following(pieces, index)
+
+
+_LOCAL = tuple(sqlite3.sqlite_version_info)
+
+
+def _newer_syntax_than_local(sql: str) -> bool:
+    """Whether ``sql`` uses syntax the running SQLite library is too old for."""
+    from .rules.versions import uses_syntax_newer_than
+
+    return uses_syntax_newer_than(Statement(sql), _LOCAL)
 
 
 def _is_syntax_error(message: str) -> bool:

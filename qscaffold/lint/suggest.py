@@ -23,7 +23,7 @@ from ..sql import first_keywords
 DIALECTS = ("postgres", "tsql", "mysql", "oracle")
 # Rules whose finding means "syntax from another database": their statements get a rewrite
 # too, even where SQLite accepts them as written (a declared type swallowing foreign words).
-FOREIGN_SYNTAX_CODES = frozenset({"QS605"})
+FOREIGN_SYNTAX_CODES = frozenset({"QS605", "QS610"})
 _NEVER = frozenset({"ALTER", "RENAME", "PRAGMA", "ATTACH", "DETACH", "VACUUM"})
 
 
