@@ -3,7 +3,7 @@
 A file's verdicts depend on its own text and on the schema every file before it builds, so
 each position of a folder's chain gets a key that covers all of them::
 
-    key[i] = sha256(key[i-1], name[i], sha256(content[i]))      key[-1] = the salt
+    key[i] = sha256(key[i-1], folder and name of file i, sha256(content[i]))    key[-1] = the salt
 
 The salt holds qscaffold's version, a fingerprint of the linter's own modules (an edited
 rule in a development checkout is a new linter), the rules registered and the settings
@@ -96,7 +96,8 @@ class LintCache:
                 except OSError:
                     previous = None
                 else:
-                    previous = _digest(previous, path.name, content)
+                    # the folder's name too: diesel's `<version>_<name>/up.sql` files
+                    previous = _digest(previous, path.parent.name, path.name, content)
             keys.append(previous)
         return keys
 
