@@ -619,7 +619,8 @@ def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1,
     if cache:
         from .cache import LintCache
 
-        root = settings.pyproject.parent if settings.pyproject is not None else Path.cwd()
+        pyproject = getattr(settings, "pyproject", None)
+        root = pyproject.parent if pyproject is not None else Path.cwd()
         store = LintCache.open(root, options, all_rules())
     by_folder: dict[Path, set[Path]] = {}
     for file in targets:
