@@ -248,7 +248,9 @@ class Statement:
 
     @cached_property
     def tree(self):
-        """The sqlglot expression, or ``None`` when sqlglot could not really parse it."""
+        """The sqlglot expression, or ``None`` when sqlglot could not really parse it. Only
+        QS002 (opt-in) reads it: the rules read SQLite's grammar themselves; reading it
+        imports sqlglot."""
         return self._parsed[0]
 
     @cached_property
