@@ -218,6 +218,30 @@ class SqlMigrationFile(MigrationFile):
         return self._module
 
 
+def migration_file(path: Path) -> MigrationFile:
+    """The migration a well-named file holds (``.py`` or ``.sql``; for ``.up.sql``, its
+    ``.down.sql`` beside it is the down half)."""
+    version, slug, suffix = parse_migration_name(path.name)
+    if suffix == ".py":
+        return MigrationFile(path, version, slug)
+    down = path.with_name(format_filename(version, slug, ".down.sql")) if suffix == ".up.sql" else None
+    return SqlMigrationFile(path, version, slug, down if down is not None and down.is_file() else None)
+
+
+def renumbering(migration: MigrationFile, newest: int) -> str:
+    """How to move a migration that never ran above every other version: the ``git mv`` of
+    its file(s), and for a Python one the ``version`` to change inside it."""
+    target = newest + 1
+    moves = []
+    for path in getattr(migration, "paths", [migration.path]):
+        suffix = next(s for s in (".py", *SQL_SUFFIXES) if path.name.endswith(s))
+        moves.append(f"`git mv {path.name} {format_filename(target, migration.slug, suffix)}`")
+    advice = " and ".join(moves)
+    if migration.path.name.endswith(".py"):
+        advice += f" and change `version = {migration.version}` inside it to `version = {target}`"
+    return advice
+
+
 def discover(directory: str | Path, *, strict: bool = True) -> list[MigrationFile]:
     """Migration files in ``directory``, ``.py`` and ``.sql`` alike, sorted by version.
 

@@ -272,3 +272,28 @@ def test_the_pytest_plugin_checks_sql_migrations(project, pytester):
         "qscaffold::test_up_down_consistency[[]003-add-nick-to-users[]] FAILED*",
     ])
     assert "down leaves column users.nick" in result.stdout.str()
+
+
+def test_a_sql_file_sharing_an_applied_version_gets_advice_for_its_own_files(project):
+    assert run("migrate", "up").exit_code == 0
+    folder = project / "migrations"
+    (folder / "003-other.up.sql").write_text("SELECT 1;\n")
+    (folder / "003-other.down.sql").write_text("SELECT 1;\n")
+    result = run("migrate", "up")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    # the pair that never ran is the one to move, both of its files
+    assert "003-add-nick-to-users.up.sql" not in result.output.split("renumber")[-1]
+    assert "`git mv 003-other.up.sql 004-other.up.sql` and `git mv 003-other.down.sql 004-other.down.sql`" \
+        in result.output
+
+
+def test_a_pending_sql_file_below_the_applied_version_is_told_to_move_as_sql(project):
+    assert run("migrate", "up").exit_code == 0
+    (project / "migrations" / "003-add-nick-to-users.up.sql").rename(project / "migrations" / "005-add-nick-to-users.up.sql")
+    (project / "migrations" / "003-add-nick-to-users.down.sql").rename(project / "migrations" / "005-add-nick-to-users.down.sql")
+    run("migrate", "stamp", "5", "--yes")
+    (project / "migrations" / "004-late.sql").write_text("SELECT 1;\n")
+    result = run("migrate", "up")
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "`git mv 004-late.sql 006-late.sql`" in result.output
+    assert "version = 4" not in result.output
