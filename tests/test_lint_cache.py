@@ -144,3 +144,18 @@ def test_an_unwritable_cache_folder_is_not_an_error(project, monkeypatch):
     (project / ".qscaffold_cache").write_text("a file where the folder would go")
     result = invoke(["lint"], project, monkeypatch)
     assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_old_schema_states_are_dropped(project, monkeypatch):
+    from qscaffold.lint import cache
+
+    monkeypatch.setattr(cache, "KEEP_STATES", 2)
+    folder = project / "db" / "migrations"
+    for n in range(3, 8):  # each new newest file: a new state before it is saved
+        write_py(folder, f"00{n}-t{n}.py", migration(
+            n, f'    db.exec("CREATE TABLE IF NOT EXISTS t{n} (id INTEGER PRIMARY KEY)")\n',
+            f'    db.exec("DROP TABLE IF EXISTS t{n}")\n'))
+        assert invoke(["lint", str(folder / f"00{n}-t{n}.py")], project, monkeypatch).exit_code == 0
+    states = list((project / ".qscaffold_cache").rglob("s-*.json"))
+    assert len(states) == 2
+    assert lint_json(project, monkeypatch, "--no-cache") == lint_json(project, monkeypatch)

@@ -17,7 +17,8 @@ Two kinds of entries, JSON files under ``.qscaffold_cache/<version>/``:
   before the newest file, before each file checked and every :data:`CHECKPOINT_EVERY`
   files, so that checking the newest file of a long chain again replays nothing.
 
-The folder holds a ``.gitignore`` of ``*`` (like ruff's), so it is never committed. Any
+After each run only the :data:`KEEP_STATES` states and :data:`KEEP_RESULTS` results used
+last are kept. The folder holds a ``.gitignore`` of ``*`` (like ruff's), so it is never committed. Any
 problem reading or writing it turns the cache off for the run: it is never a reason to fail.
 ``--no-cache`` skips it.
 """
@@ -35,6 +36,10 @@ from .model import Finding, Severity
 
 CACHE_DIR = ".qscaffold_cache"
 CHECKPOINT_EVERY = 100
+# Kept after each run, the most recently used first: a schema state is as large as the schema
+# and a new one is saved whenever a migration is added, so old ones are dropped.
+KEEP_STATES = 32
+KEEP_RESULTS = 20_000
 _GITIGNORE = "# Automatically created by qscaffold.\n*\n"
 _CACHEDIR_TAG = ("Signature: 8a477f597d28d172789f06886806bc55\n"
                  "# This file is a cache directory tag created by qscaffold.\n")
@@ -123,11 +128,30 @@ class LintCache:
         data = self._read(f"s-{key}") if key else None
         if not isinstance(data, dict) or not {"known", "failed_words", "pragmas", "seq", "entries"} <= set(data):
             return None
+        try:
+            os.utime(self.folder / f"s-{key}.json")  # used: kept by prune()
+        except OSError:
+            pass
         return data
 
     def store_state(self, key: str | None, state: dict) -> None:
         if key and not self.has_state(key):
             self._write(f"s-{key}", state)
+
+    def prune(self) -> None:
+        """Drop all but the :data:`KEEP_STATES` schema states and :data:`KEEP_RESULTS`
+        results used last (once per run: one listing of the folder)."""
+        if not self.enabled:
+            return
+        try:
+            with os.scandir(self.folder) as listing:
+                entries = [(e.stat().st_mtime_ns, e.name) for e in listing if e.name.endswith(".json")]
+            for prefix, keep in (("s-", KEEP_STATES), ("r-", KEEP_RESULTS)):
+                chosen = sorted((e for e in entries if e[1].startswith(prefix)), reverse=True)
+                for _mtime, name in chosen[keep:]:
+                    (self.folder / name).unlink(missing_ok=True)
+        except OSError:
+            pass
 
     # -- files ------------------------------------------------------------------------
 

@@ -650,6 +650,8 @@ def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1,
                        for start, stop in shares]
             for future in futures:
                 findings.extend(future.result())
+    if store is not None:
+        store.prune()
     return sort_findings(findings)
 
 
