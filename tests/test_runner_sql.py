@@ -111,14 +111,21 @@ def test_verify_and_stamp_take_sql_migrations(project):
     assert checksums[2] == discover(project / "migrations")[1].checksum
 
 
-def test_a_failing_statement_rolls_back_the_whole_sql_file(project):
+@pytest.mark.parametrize("layout", ["sections", "pair"])
+def test_a_failing_statement_rolls_back_the_whole_sql_file(project, layout):
     folder = project / "migrations"
-    (folder / "004-broken.sql").write_text(
-        "-- migrate:up\nCREATE TABLE gadgets (id INTEGER PRIMARY KEY);\nINSERT INTO gadgets VALUES (1);\n"
-        "INSERT INTO nowhere VALUES (1);\n-- migrate:down\nDROP TABLE gadgets;\n", encoding="utf-8")
+    up = ("CREATE TABLE gadgets (id INTEGER PRIMARY KEY);\nINSERT INTO gadgets VALUES (1);\n"
+          "INSERT INTO nowhere VALUES (1);\n")
+    if layout == "sections":
+        name = "004-broken.sql"
+        (folder / name).write_text(f"-- migrate:up\n{up}-- migrate:down\nDROP TABLE gadgets;\n")
+    else:
+        name = "004-broken.up.sql"
+        (folder / name).write_text(up)
+        (folder / "004-broken.down.sql").write_text("DROP TABLE gadgets;\n")
     result = run("migrate", "up")
     assert result.exit_code == 1
-    assert "004-broken.sql: up() failed: OperationalError: no such table: nowhere" in result.output
+    assert f"{name}: up() failed: OperationalError: no such table: nowhere" in result.output
     assert "Traceback" not in result.output
     db = db_path(project)
     assert version(db) == 3  # the earlier migrations of the run stay
