@@ -52,6 +52,13 @@ def parse_filename(filename: str) -> tuple[int, str] | None:
     return int(digits), match["slug"]
 
 
+def migration_path(path: str | os.PathLike) -> Path:
+    """The path a migration file is known by, for ``migrate`` and ``lint`` alike: absolute,
+    ``..`` removed, symlinks kept, so a symlinked migration goes by its link's name (the
+    name that carries its version), never by its target's."""
+    return Path(os.path.abspath(path))
+
+
 class MigrationName(NamedTuple):
     """What a migration's file name says: ``suffix`` is ``.py``, ``.sql``, ``.up.sql`` or
     ``.down.sql``."""
@@ -252,7 +259,8 @@ def discover(directory: str | Path, *, strict: bool = True) -> list[MigrationFil
     if not directory.is_dir():
         if directory.exists():
             raise MigrationFileError(f"{directory}: is not a folder")
-        raise MigrationFileError(f"{directory}: migrations folder not found")
+        raise MigrationFileError(f"{directory}: migrations folder not found "
+                                 "(create it with `qscaffold init`, or give --dir)")
     found: dict[int, MigrationFile] = {}
     downs: dict[int, tuple[Path, str]] = {}
     duplicate: tuple[Path, Path, int] | None = None
