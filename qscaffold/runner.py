@@ -40,7 +40,7 @@ from .errors import (
     TransactionEscaped,
     UsageError,
 )
-from .files import MigrationFile, discover, format_filename, parse_filename
+from .files import MigrationFile, discover, format_filename, migration_file, renumbering
 from .guard import TransactionGuard
 from .history import BookkeepingNames, DatabaseState, History
 
@@ -312,7 +312,7 @@ class MigrationRunner:
         row = self.read_state().history.get(exc.version)
         if row is None:
             return exc
-        candidates = [MigrationFile(p, *parse_filename(p.name)) for p in exc.paths]
+        candidates = [migration_file(p) for p in exc.paths]
         applied = [f for f in candidates if f.checksum == row.checksum]
         applied = applied or [f for f in candidates if f.declared_name == row.name]
         if len(applied) != 1:
@@ -918,9 +918,7 @@ def _check_foreign_keys(conn, migration: MigrationFile, direction: str, current:
 
 def _renumbering(f: MigrationFile, newest: int) -> str:
     """How to move a file that never ran here above every other version."""
-    target = newest + 1
-    return (f"`git mv {f.filename} {format_filename(target, f.slug)}` and change "
-            f"`version = {f.version}` inside it to `version = {target}`")
+    return renumbering(f, newest)
 
 
 def _build_status(database: str, folder: Path, files: list[MigrationFile], state: DatabaseState) -> Status:
