@@ -286,7 +286,8 @@ def _check_target(ctx, param, value):
                    "[tool.qscaffold] migrations_dir).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
               help="Processes for folders of 100 files or more (Linux) [default: one per CPU, up to 8].")
-def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs: int) -> None:
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .qscaffold_cache/.")
+def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs: int, no_cache: bool) -> None:
     """Check migration files (.py, .sql) or folders without running them.
 
     With no PATH, the migrations folder is checked. Exit status: 0 when nothing (or only
@@ -304,7 +305,7 @@ def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs
     from .lint.report import render
 
     settings = _settings(target_sqlite=target, select=select, ignore=ignore, migrations_dir=migrations_dir)
-    findings = lint_paths(paths, settings=settings, jobs=jobs)
+    findings = lint_paths(paths, settings=settings, jobs=jobs, cache=not no_cache)
     out, err = render(findings, output_format)
     if out:
         click.echo(out, nl=False)

@@ -21,7 +21,7 @@ from pathlib import Path
 from . import schema as sch
 from .config import parse_version
 from .errors import QscaffoldError, UsageError
-from .files import format_filename, parse_filename
+from .files import format_filename, parse_filename, parse_migration_name
 
 PATTERNS = ("table", "column", "index", "data", "drop-column")
 MAX_NAME = 100
@@ -518,10 +518,11 @@ class Scaffold:
 
 
 def next_version(folder: Path) -> int:
-    """One more than the highest version in ``folder`` (1 for an empty or missing one)."""
+    """One more than the highest version in ``folder``, ``.py`` and ``.sql`` migrations alike
+    (1 for an empty or missing one)."""
     if not folder.is_dir():
         return 1
-    versions = [parsed[0] for entry in folder.iterdir() if (parsed := parse_filename(entry.name))]
+    versions = [parsed[0] for entry in folder.iterdir() if (parsed := parse_migration_name(entry.name))]
     return max(versions, default=0) + 1
 
 
@@ -800,7 +801,7 @@ def write_migration(scaffold: Scaffold) -> Path:
         handle.write(scaffold.text)
     rivals = [entry.name for entry in folder.iterdir()
               if entry.name != scaffold.path.name
-              and (parsed := parse_filename(entry.name)) and parsed[0] == scaffold.version]
+              and (parsed := parse_migration_name(entry.name)) and parsed[0] == scaffold.version]
     if rivals:  # another `new` picked the same number at the same moment
         target.unlink()
         raise FileExists(f"{scaffold.path}: version {scaffold.version} was just taken by {rivals[0]}; "

@@ -41,10 +41,14 @@ class Finding:
     severity: Severity
     message: str
     statement: str = ""  # the SQL it is about (normalised whitespace), for fingerprints
+    fix: object = None  # a suggest.Fix: an engine-checked SQLite form of the statement
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "column": self.column, "code": self.code,
+        data = {"path": self.path, "line": self.line, "column": self.column, "code": self.code,
                 "severity": self.severity.value, "message": self.message}
+        if self.fix is not None:
+            data["fix"] = self.fix.to_dict()
+        return data
 
 
 def format_version(version: Version) -> str:
@@ -244,7 +248,9 @@ class Statement:
 
     @cached_property
     def tree(self):
-        """The sqlglot expression, or ``None`` when sqlglot could not really parse it."""
+        """The sqlglot expression, or ``None`` when sqlglot could not really parse it. Only
+        QS002 (opt-in) reads it: the rules read SQLite's grammar themselves; reading it
+        imports sqlglot."""
         return self._parsed[0]
 
     @cached_property
