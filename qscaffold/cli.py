@@ -98,6 +98,12 @@ def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, 
 # -- lint, rules ----------------------------------------------------------------------
 
 
+# the tools whose .sql migrations lint understands (qscaffold/lint/runners.py; kept here so
+# that `--help` does not import the linter)
+SQL_RUNNERS = ("qscaffold", "goose", "dbmate", "sqlx", "golang-migrate", "diesel", "flyway",
+               "sqlite3")
+
+
 def _check_target(ctx, param, value):
     if value is None:
         return None
@@ -122,7 +128,10 @@ def _check_target(ctx, param, value):
               help="Oldest SQLite the migrations must run on [default: target_sqlite, else this one].")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
               help="Processes for folders of 100 files or more (Linux) [default: one per CPU, up to 8].")
-def lint(paths, output_format: str, select, ignore, target, jobs: int) -> None:
+@click.option("--sql-runner", "sql_runner", type=click.Choice(SQL_RUNNERS, case_sensitive=False),
+              default=None, help="The tool that runs the .sql migrations: their layout and "
+              "transactions [default: sql_runner, else detected per file].")
+def lint(paths, output_format: str, select, ignore, target, jobs: int, sql_runner) -> None:
     """Check migration files (.py, .sql) or folders without running them.
 
     With no PATH, the migrations folder is checked. Exit status: 0 when nothing (or only
@@ -132,7 +141,7 @@ def lint(paths, output_format: str, select, ignore, target, jobs: int) -> None:
     from .lint.model import Severity
     from .lint.report import render
 
-    settings = _settings(target_sqlite=target, select=select, ignore=ignore)
+    settings = _settings(target_sqlite=target, select=select, ignore=ignore, sql_runner=sql_runner)
     findings = lint_paths(paths, settings=settings, jobs=jobs)
     out, err = render(findings, output_format)
     if out:

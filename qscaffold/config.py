@@ -22,7 +22,8 @@ ENV_MIGRATIONS = "QSCAFFOLD_MIGRATIONS"
 Version = tuple[int, int, int]
 
 _PATH_KEYS = ("database", "migrations_dir", "templates_dir")
-_KNOWN_KEYS = frozenset(_PATH_KEYS + ("target_sqlite", "select", "ignore", "busy_timeout"))
+_KNOWN_KEYS = frozenset(_PATH_KEYS + ("target_sqlite", "select", "ignore", "busy_timeout",
+                                      "sql_runner"))
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class Settings:
     ignore: tuple[str, ...] = ()
     busy_timeout: float = 30.0
     pyproject: Path | None = None
+    sql_runner: str | None = None  # the tool that runs the .sql migrations (lint/runners.py)
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -67,7 +69,7 @@ def read_tool_table(pyproject: Path) -> dict:
             f"{pyproject}: unknown key {unknown[0]!r} in [tool.qscaffold] "
             f"(known: {', '.join(sorted(_KNOWN_KEYS))})"
         )
-    for key in _PATH_KEYS + ("target_sqlite",):
+    for key in _PATH_KEYS + ("target_sqlite", "sql_runner"):
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{pyproject}: [tool.qscaffold] {key} must be a string")
     return table
@@ -106,6 +108,7 @@ def load_settings(
     ignore: tuple[str, ...] | list[str] | str | None = None,
     cwd: Path | None = None,
     environ: dict | None = None,
+    sql_runner: str | None = None,
 ) -> Settings:
     """Resolve every setting from its flag, the environment, pyproject.toml and the defaults."""
     cwd = Path.cwd() if cwd is None else Path(cwd)
@@ -130,6 +133,14 @@ def load_settings(
     origin = str(pyproject) if pyproject else "settings"
     select_value, _ = pick("select", select, None, None)
     ignore_value, _ = pick("ignore", ignore, None, None)
+    runner, _ = pick("sql_runner", sql_runner, None, None)
+    if runner is not None:
+        from .lint.runners import RUNNERS
+
+        if runner.strip().lower() not in RUNNERS:
+            where = f"{origin}: [tool.qscaffold] sql_runner" if sql_runner is None else "--sql-runner"
+            raise ConfigError(f"{where}: unknown runner {runner!r} (one of {', '.join(RUNNERS)})")
+        runner = runner.strip().lower()
     timeout = table.get("busy_timeout", 30.0)
     if not isinstance(timeout, (int, float)) or timeout < 0:
         raise ConfigError(f"{origin}: [tool.qscaffold] busy_timeout must be a number of seconds")
@@ -143,6 +154,7 @@ def load_settings(
         ignore=_codes(ignore_value, origin, "ignore"),
         busy_timeout=float(timeout),
         pyproject=pyproject,
+        sql_runner=runner,
     )
 
 

@@ -186,3 +186,10 @@ def test_a_foreign_word_in_a_type_names_the_word_and_what_sqlite_made_of_it(colu
     if word == "NOL":
         assert "stays nullable" in finding.message
         conn.execute("INSERT INTO h (id, ip) VALUES (1, NULL)")  # no NOT NULL
+
+
+def test_the_cli_knows_every_runner_the_linter_knows():
+    from qscaffold.cli import SQL_RUNNERS
+    from qscaffold.lint.runners import RUNNERS
+
+    assert SQL_RUNNERS == tuple(RUNNERS)

@@ -33,9 +33,13 @@ def parse_block(block: str):
     m = re.match(r"--\s*target:\s*([\d.]+)\s*\n", block)
     if m:
         target, block = m.group(1), block[m.end():]
+    fk = re.match(r"--\s*foreign keys:\s*on\s*\n", block)  # enforced where it runs
+    if fk:
+        block = block[fk.end():]
     before, _, after = block.partition("-- then:")
     stmts = statements(before)
-    return target, "\n".join(s.rstrip(";") + ";" for s in stmts[:-1]), stmts[-1], after
+    return (target, "\n".join(s.rstrip(";") + ";" for s in stmts[:-1]), stmts[-1], after,
+            bool(fk))
 
 
 @pytest.mark.parametrize("code", sorted(my_rules()))
@@ -54,8 +58,9 @@ def test_docstring_sections(code):
 @pytest.mark.parametrize("code", sorted(my_rules()))
 def test_example_is_flagged_and_fails(code):
     rule = RULES[code]
-    target, setup, sql, following = parse_block(rule.example())
-    found = check(code, sql, schema=setup, target=target, following=following if following else None)
+    target, setup, sql, following, fk = parse_block(rule.example())
+    found = check(code, sql, schema=setup, target=target, following=following if following else None,
+                  foreign_keys=fk)
     assert found, f"{code}: its Example is not flagged"
     if rule.severity is not Severity.ERROR or code in SILENT:
         return
@@ -64,15 +69,17 @@ def test_example_is_flagged_and_fails(code):
     if target is not None and parse_version(target) < LOCAL:
         return  # an older engine's refusal: the version-gate tests cover it
     engine = engine_for(target or LOCAL)
-    error = run(sql, setup=setup, engine=engine, following=following)
-    error = error or run(sql, setup=setup, engine=engine, runner=True, following=following)
+    error = run(sql, setup=setup, engine=engine, following=following, fk=fk)
+    error = error or run(sql, setup=setup, engine=engine, runner=not fk, following=following,
+                         fk=fk)
     assert error, f"{code}: SQLite accepts its Example"
 
 
 @pytest.mark.parametrize("code", sorted(my_rules()))
 def test_use_instead_is_clean_and_runs(code):
     rule = RULES[code]
-    target, setup, sql, following = parse_block(rule.example("Use instead:"))
-    assert not check(code, sql, schema=setup, target=target, following=following if following else None)
+    target, setup, sql, following, fk = parse_block(rule.example("Use instead:"))
+    assert not check(code, sql, schema=setup, target=target, following=following if following else None,
+                     foreign_keys=fk)
     engine = engine_for(target or LOCAL)
-    assert run(sql, setup=setup, engine=engine, runner=True, following=following) is None
+    assert run(sql, setup=setup, engine=engine, runner=not fk, following=following, fk=fk) is None

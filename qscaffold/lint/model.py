@@ -192,6 +192,8 @@ class Statement:
     # Whether the runner runs the file inside one transaction it opens (qscaffold's runner,
     # goose, dbmate, …) rather than as written (the sqlite3 shell, per-file opt-outs).
     wrapped: bool = True
+    # Whether a transaction is open when it runs: the runner's, or one the file began.
+    in_transaction: bool = True
     # Whether foreign key enforcement is on when the statement runs (off in qscaffold's
     # runner; on under sqlx, or after PRAGMA foreign_keys = ON in a file run as written).
     foreign_keys: bool = False
@@ -203,7 +205,7 @@ class Statement:
               target: str | Version | None = None, call: str | None = "exec",
               following: tuple[str, ...] | list[str] | None = None,
               preceding: tuple[str, ...] | list[str] = (), wrapped: bool = True,
-              foreign_keys: bool = False) -> "Statement":
+              in_transaction: bool | None = None, foreign_keys: bool = False) -> "Statement":
         """A statement for tests and tools: ``schema`` is DDL replayed into a fresh shadow,
         then ``preceding`` (the earlier statements of the same section)."""
         shadow = shadow_database(list(schema or ()) if not isinstance(schema, str) else schema)\
@@ -214,8 +216,9 @@ class Statement:
                 shadow.execute(sql_before)
             history.note(sql_before)
         after = tuple(following) if following is not None else None
+        in_transaction = wrapped if in_transaction is None else in_transaction
         return cls(sql.strip(), section, parse_version(target), shadow, call, after, wrapped,
-                   foreign_keys, history)
+                   in_transaction, foreign_keys, history)
 
     @cached_property
     def keywords(self) -> tuple[str, ...]:

@@ -244,16 +244,20 @@ def add_column_non_constant_default(stmt):
       "ADD COLUMN … REFERENCES with a non-NULL default")
 def add_column_references_default(stmt):
     """## What it does
-    Flags `ALTER TABLE t ADD COLUMN c … REFERENCES p … DEFAULT x` with a non-NULL default.
+    Flags `ALTER TABLE t ADD COLUMN c … REFERENCES p … DEFAULT x` with a non-NULL default
+    where foreign keys are enforced while it runs: under sqlx (which turns them on), or after
+    `PRAGMA foreign_keys = ON` in a file run as written.
 
     ## Why is this bad?
     With foreign keys on, SQLite fails on a table with rows:
     `Cannot add a REFERENCES column with non-NULL default value`. With them off (as
-    qscaffold's runner does during a migration) every existing row points at parent `x`, and
-    the runner's `PRAGMA foreign_key_check` fails unless that parent row exists.
+    qscaffold's runner has them during a migration) SQLite adds the column; whether the
+    existing rows then point at a parent row is data, which `PRAGMA foreign_key_check`
+    judges, not the statement.
 
     ## Example
     ```sql
+    -- foreign keys: on
     CREATE TABLE p (id INTEGER PRIMARY KEY);
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     INSERT INTO t (id) VALUES (1);
@@ -262,20 +266,23 @@ def add_column_references_default(stmt):
 
     Use instead:
     ```sql
+    -- foreign keys: on
     CREATE TABLE p (id INTEGER PRIMARY KEY);
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     INSERT INTO t (id) VALUES (1);
     ALTER TABLE t ADD COLUMN p_id INTEGER REFERENCES p (id);
     ```
     """
+    if not stmt.foreign_keys:
+        return  # with them off SQLite adds it; whether rows then match is foreign_key_check's
     a = _add(stmt)
     if not a or not a.coldef.has("references"):
         return
     default = a.coldef.get("default")
     if default is not None and default.expr and not _is_null(default.expr):
         yield ("`Cannot add a REFERENCES column with non-NULL default value` once the table has "
-               "rows (foreign keys on), and a dangling reference for foreign_key_check otherwise: "
-               "add it with no default and fill it with UPDATE")
+               "rows (foreign keys are on where this runs): add it with no default and fill it "
+               "with UPDATE")
 
 
 @rule("QS115", "add-column-stored-generated", Severity.ERROR,

@@ -41,6 +41,16 @@ def transaction_control(stmt):
         return
     if kw[0] == "ROLLBACK" and ("TO" in kw[1:3]):
         return
+    if not stmt.wrapped:
+        # a file run as written (the sqlite3 shell, a runner's per-file opt-out) manages
+        # its own transaction: only a BEGIN inside it, or an end without one, fails
+        if kw[0] == "BEGIN" and stmt.in_transaction:
+            yield ("`cannot start a transaction within a transaction`: this file already began "
+                   "one; COMMIT it first, or use SAVEPOINT name … RELEASE name to nest")
+        elif kw[0] != "BEGIN" and not stmt.in_transaction:
+            yield (f"`cannot {'rollback' if kw[0] == 'ROLLBACK' else 'commit'} - no transaction "
+                   f"is active`: this file began none before this {kw[0]}")
+        return
     yield {
         "BEGIN": "`cannot start a transaction within a transaction`: the runner already opened "
                  "one; use SAVEPOINT name … RELEASE name to nest",
@@ -70,7 +80,7 @@ def vacuum_in_transaction(stmt):
     PRAGMA optimize;
     ```
     """
-    if stmt.keywords[:1] == ("VACUUM",):
+    if stmt.keywords[:1] == ("VACUUM",) and stmt.in_transaction:
         yield ("`cannot VACUUM from within a transaction`: migrations run inside one; run VACUUM "
                "separately after migrating")
 
@@ -127,7 +137,7 @@ def pragma_not_transactional(stmt):
     ```
     """
     p = _pragma(stmt)
-    if p is None:
+    if p is None or not stmt.in_transaction:
         return
     name, assigns, value = p
     messages = {
@@ -167,10 +177,15 @@ def pragma_foreign_keys_ignored(stmt):
     ```
     """
     p = _pragma(stmt)
-    if p and p[0] == "foreign_keys" and p[1]:
+    if not (p and p[0] == "foreign_keys" and p[1]) or not stmt.in_transaction:
+        return  # outside a transaction (a file run as written) it takes effect
+    if stmt.wrapped:
         yield ("PRAGMA foreign_keys is silently ignored inside the migration's transaction: "
                "remove it (the runner turns foreign keys off around each migration and checks "
                "them before commit)")
+    else:
+        yield ("PRAGMA foreign_keys is silently ignored inside the transaction this file "
+               "began: set it before BEGIN")
 
 
 @rule("QS305", "dangerous-or-inert-pragma", Severity.ERROR,
