@@ -272,3 +272,31 @@ def test_sql_runner_setting_and_flag(tmp_path, monkeypatch):
     bad = invoke(["lint", "--sql-runner", "liquibase"], tmp_path, monkeypatch)
     assert bad.exit_code == 2
     assert folder.is_dir()
+
+
+def test_the_readme_pre_commit_snippet_for_goose_works(tmp_path, monkeypatch):
+    """The snippet's `files` pattern picks goose migrations and its `args` lint them as goose
+    runs them, each changed file against its earlier siblings."""
+    import re as re_
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme[readme.index("### Linting another tool's migrations"):]
+    block = re_.search(r"```yaml\n(.*?)```", section, re_.S).group(1)
+    hook = yaml.safe_load(block)["repos"][0]["hooks"][0]
+    assert hook["id"] == "qscaffold-lint"
+    files = re_.compile(hook["files"])
+    folder = write(tmp_path / "db" / "migrations", FIXTURES["goose"])
+    (folder / "00004_bad.sql").write_text(
+        "-- +goose Up\nBEGIN;\nALTER TABLE nope ADD COLUMN x TEXT;\nCOMMIT;\n")
+    changed = [p.relative_to(tmp_path).as_posix() for p in sorted(folder.iterdir())]
+    assert all(files.search(p) for p in changed)
+    assert not files.search("db/migrations/README.md")
+    ok = invoke(["lint", *hook["args"], "db/migrations/00003_tags.sql"], tmp_path, monkeypatch)
+    assert ok.exit_code == 0, ok.output
+    bad = invoke(["lint", *hook["args"], "db/migrations/00004_bad.sql"], tmp_path, monkeypatch)
+    assert bad.exit_code == 1
+    assert [line.split(": ")[0].split(":", 1)[1] + " " + line.split()[1]
+            for line in bad.stdout.splitlines() if "QS" in line] == [
+        "2:1 QS301", "3:1 QS010", "4:1 QS301"]
