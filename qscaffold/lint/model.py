@@ -254,6 +254,38 @@ class Statement:
     def parse_error(self) -> str | None:
         return self._parsed[1]
 
+    # -- readings the rules share, each computed once per statement -----------------
+
+    @cached_property
+    def alter(self):
+        """The ``ALTER TABLE`` reading (:class:`qscaffold.lint.rules._syntax.Alter`), or
+        ``None`` for any other statement."""
+        if self.keywords[:2] != ("ALTER", "TABLE"):
+            return None
+        from .rules._syntax import parse_alter
+
+        return parse_alter(self.sql)
+
+    @cached_property
+    def create_table(self):
+        """The ``CREATE TABLE`` reading (:class:`qscaffold.lint.rules._syntax.CreateTable`),
+        or ``None`` for any other statement."""
+        if self.keywords[:1] != ("CREATE",):
+            return None
+        from .rules._syntax import parse_create_table
+
+        return parse_create_table(self.sql)
+
+    @cached_property
+    def error_on_copy(self) -> str | None:
+        """SQLite's message when this statement runs on a throwaway copy of the schema
+        (``None`` when it runs, or without a schema)."""
+        if self.schema is None:
+            return None
+        from .rules._syntax import run_on_copy
+
+        return run_on_copy(self.schema, self.sql)
+
     @cached_property
     def section_outcome(self):
         """What this statement and the rest of its section leave

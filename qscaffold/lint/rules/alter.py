@@ -6,7 +6,7 @@ import re
 
 from ..model import Severity, format_version
 from ..registry import rule
-from ._syntax import at, close_paren, is_name, is_op, is_word, name_of, parse_alter, quote, \
+from ._syntax import at, close_paren, is_name, is_op, is_word, name_of, quote, \
     table_sql, tokenize
 
 REBUILD = ("rebuild the table instead: CREATE TABLE new_t with the new definition, "
@@ -21,14 +21,8 @@ V_DROP_FK = (3, 54, 0)
 
 
 def alter_of(stmt):
-    """The statement's ALTER TABLE reading, cached on the statement (``None`` otherwise)."""
-    if stmt.keywords[:2] != ("ALTER", "TABLE"):
-        return None
-    cached = stmt.__dict__.get("_qs_alter", False)
-    if cached is False:
-        cached = parse_alter(stmt.sql)
-        stmt.__dict__["_qs_alter"] = cached
-    return cached
+    """The statement's ALTER TABLE reading (``None`` otherwise): :attr:`Statement.alter`."""
+    return stmt.alter
 
 
 def _fix_for(a) -> str:

@@ -8,7 +8,7 @@ import sqlite3
 
 from ..model import Severity
 from ..registry import rule
-from ._syntax import (ROWID_NAMES, STRICT_TYPES, at, close_paren, is_op, is_word, run_on_copy,
+from ._syntax import (ROWID_NAMES, STRICT_TYPES, at, close_paren, is_op, is_word,
                       source, table_sql, tokenize)
 from .alter import REBUILD, V_DROP_COLUMN, alter_of
 
@@ -567,10 +567,7 @@ def _drop_outcome(stmt):
     obj = table_sql(stmt.schema, a.table)
     if obj is None or obj[0] != "table":
         return None, None
-    key = "_qs_drop_outcome"
-    if key not in stmt.__dict__:
-        stmt.__dict__[key] = run_on_copy(stmt.schema, stmt.sql)
-    return a, stmt.__dict__[key]
+    return a, stmt.error_on_copy
 
 
 @rule("QS131", "drop-key-column", Severity.ERROR,

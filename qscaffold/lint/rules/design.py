@@ -6,7 +6,7 @@ import re
 
 from ..model import Severity
 from ..registry import rule
-from ._syntax import (at, compile_alone, created_name, is_op, is_word, parse_create_table,
+from ._syntax import (at, compile_alone, created_name, is_op, is_word,
                       parse_drop, table_sql, tokenize, words_at)
 from ._syntax import is_rebuild_name, tables_within
 from .alter import alter_of
@@ -21,12 +21,7 @@ RESERVED = frozenset(
 
 
 def _create_table(stmt):
-    if stmt.keywords[:1] != ("CREATE",):
-        return None
-    key = "_qs_create_table"
-    if key not in stmt.__dict__:
-        stmt.__dict__[key] = parse_create_table(stmt.sql)
-    return stmt.__dict__[key]
+    return stmt.create_table
 
 
 def _pk_columns(table):

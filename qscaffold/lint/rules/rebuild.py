@@ -300,10 +300,7 @@ def _rename_error(stmt):
     a = alter_of(stmt)
     if a is None or a.action not in ("rename-table", "rename-column") or stmt.schema is None:
         return None, a
-    key = "_qs_rename_outcome"
-    if key not in stmt.__dict__:
-        stmt.__dict__[key] = run_on_copy(stmt.schema, stmt.sql)
-    return stmt.__dict__[key], a
+    return stmt.error_on_copy, a
 
 
 @rule("QS121", "rename-blocked-by-broken-dependents", Severity.ERROR,
