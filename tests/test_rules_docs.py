@@ -83,3 +83,20 @@ def test_use_instead_is_clean_and_runs(code):
                      foreign_keys=fk)
     engine = engine_for(target or LOCAL)
     assert run(sql, setup=setup, engine=engine, runner=not fk, following=following, fk=fk) is None
+
+
+def test_no_rule_module_imports_another():
+    """A rule's code tells its file: rule modules share code through the statement reader
+    (_syntax) and the helpers module only."""
+    import ast
+    from pathlib import Path
+
+    import qscaffold.lint.rules as package
+
+    folder = Path(package.__file__).parent
+    for path in folder.glob("*.py"):
+        if path.name in ("__init__.py", "_syntax.py", "helpers.py"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 1:
+                assert node.module in ("_syntax", "helpers"), (path.name, node.module)

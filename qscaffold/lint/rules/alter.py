@@ -9,20 +9,7 @@ from ..registry import rule
 from ._syntax import at, close_paren, is_name, is_op, is_word, name_of, quote, \
     table_sql, tokenize
 
-REBUILD = ("rebuild the table instead: CREATE TABLE new_t with the new definition, "
-           "INSERT INTO new_t (cols) SELECT cols FROM t, DROP TABLE t, "
-           "ALTER TABLE new_t RENAME TO t, then recreate its indexes, triggers and views "
-           "(`qscaffold new … --pattern drop-column` writes one)")
-
-V_RENAME_COLUMN = (3, 25, 0)
-V_DROP_COLUMN = (3, 35, 0)
-V_CONSTRAINTS = (3, 53, 0)
-V_DROP_FK = (3, 54, 0)
-
-
-def alter_of(stmt):
-    """The statement's ALTER TABLE reading (``None`` otherwise): :attr:`Statement.alter`."""
-    return stmt.alter
+from .helpers import REBUILD, V_CONSTRAINTS, V_DROP_COLUMN, V_DROP_FK, V_RENAME_COLUMN
 
 
 def _fix_for(a) -> str:
@@ -112,7 +99,7 @@ def unsupported_alter_form(stmt):
         yield ("SQLite has no RENAME TABLE (`near \"RENAME\": syntax error`); use "
                + _rename_table_form(stmt.sql))
         return
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action != "unsupported":
         return
     near = a.near_353 if stmt.target >= V_CONSTRAINTS else a.near
@@ -153,7 +140,7 @@ def multiple_alter_actions(stmt):
     ALTER TABLE t ADD COLUMN b TEXT;
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.multiple and a.action != "unsupported":
         yield ('ALTER TABLE takes one action (`near ",": syntax error`); write one '
                "ALTER TABLE statement per action")
@@ -183,7 +170,7 @@ def if_exists_in_alter(stmt):
     ALTER TABLE t ADD COLUMN note TEXT;
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.if_exists:
         yield ('SQLite has no IF [NOT] EXISTS in ALTER TABLE (`near "EXISTS": syntax error`); '
                "remove it (in Python, guard with db.has_column() if needed)")
@@ -211,7 +198,7 @@ def qualified_rename_target(stmt):
     ALTER TABLE main.t RENAME TO t2;
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.action == "rename-table" and a.new_name_qualified:
         yield ('the new name of RENAME TO takes no schema (`near ".": syntax error`); '
                "write RENAME TO name and qualify the table being altered instead")
@@ -245,7 +232,7 @@ def alter_protected_object(stmt):
     CREATE VIEW IF NOT EXISTS v AS SELECT id, name FROM t;
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action in ("unsupported", "unknown"):
         return
     if a.table.lower().startswith("sqlite_"):
@@ -302,7 +289,7 @@ def rename_column_unavailable(stmt):
     ALTER TABLE t RENAME COLUMN nmae TO name;
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.action == "rename-column" and stmt.target < V_RENAME_COLUMN:
         yield (f"RENAME COLUMN needs SQLite 3.25.0; the target is {format_version(stmt.target)}: "
                "raise --target-sqlite or " + REBUILD)
@@ -336,7 +323,7 @@ def drop_column_unavailable(stmt):
     ALTER TABLE new_t RENAME TO t;
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.action == "drop-column" and stmt.target < V_DROP_COLUMN:
         yield (f"DROP COLUMN needs SQLite 3.35.0; the target is {format_version(stmt.target)}: "
                "raise --target-sqlite or " + REBUILD)
@@ -377,7 +364,7 @@ def constraint_alter_unavailable(stmt):
     ALTER TABLE t ADD CONSTRAINT qty_positive CHECK (qty > 0);
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action not in _FORMS_353 or stmt.target >= V_CONSTRAINTS:
         return
     near = {"add-check": "CONSTRAINT" if a.constraint else "CHECK", "drop-constraint": "CONSTRAINT"}
@@ -407,7 +394,7 @@ def _named_constraints(create_sql: str) -> dict[str, str]:
 def _dropped_constraint(stmt):
     """For ``ALTER TABLE t DROP CONSTRAINT n`` on a target that has it and a table the schema
     knows: ``(the ALTER, t's sqlite_master row, what kind of clause n names or None)``."""
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action != "drop-constraint" or stmt.target < V_CONSTRAINTS or not a.constraint:
         return None
     obj = table_sql(stmt.schema, a.table)
@@ -526,7 +513,7 @@ def constraint_validates_rows(stmt):
     ALTER TABLE t ADD CONSTRAINT qty_positive CHECK (qty > 0);
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or stmt.target < V_CONSTRAINTS:
         return
     if a.action == "add-check":

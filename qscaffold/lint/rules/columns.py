@@ -10,7 +10,7 @@ from ..model import Severity
 from ..registry import rule
 from ._syntax import (ROWID_NAMES, STRICT_TYPES, at, close_paren, is_op, is_word,
                       source, table_sql, tokenize)
-from .alter import REBUILD, V_DROP_COLUMN, alter_of
+from .helpers import REBUILD, V_DROP_COLUMN
 
 V_VALIDATES = (3, 37, 0)
 V_STRICT_DEFAULT = (3, 44, 0)
@@ -19,7 +19,7 @@ _CURRENT = {"CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"}
 
 
 def _add(stmt):
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action != "add-column" or a.coldef is None:
         return None
     return a
@@ -494,7 +494,7 @@ def rowid_alias_column(stmt):
     ALTER TABLE t ADD COLUMN row_ref TEXT;
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action not in ("add-column", "drop-column", "rename-column"):
         return
     if stmt.schema is not None and _without_rowid(stmt, a.table):
@@ -539,7 +539,7 @@ def duplicate_column(stmt):
     ALTER TABLE t ADD COLUMN email_verified INTEGER;
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or stmt.schema is None or a.action not in ("add-column", "rename-column"):
         return
     obj = table_sql(stmt.schema, a.table)
@@ -559,7 +559,7 @@ def duplicate_column(stmt):
 
 def _drop_outcome(stmt):
     """``(alter, engine message or None)`` for a DROP COLUMN the schema can judge."""
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action != "drop-column" or stmt.schema is None or stmt.target < V_DROP_COLUMN:
         return None, None
     if a.multiple or a.if_exists:
@@ -772,7 +772,7 @@ def drop_column(stmt):
     ALTER TABLE t RENAME COLUMN legacy TO legacy_unused;
     ```
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.action == "drop-column":
         yield (f"DROP COLUMN {a.column} destroys its data and down() cannot restore it: make "
                "sure no code reads it and the data is not needed (or add a noqa)")

@@ -9,7 +9,6 @@ from ..registry import rule
 from ._syntax import (at, compile_alone, created_name, is_op, is_word,
                       parse_drop, table_sql, tokenize, words_at)
 from ._syntax import is_rebuild_name, tables_within
-from .alter import alter_of
 
 # Words SQLite's parser refuses as an unquoted column name (probed on the engine).
 RESERVED = frozenset(
@@ -351,7 +350,7 @@ def foreign_dialect(stmt):
                 yield f"`{hit[0]}`: {hit[1]}"
         return
     if first == "ALTER":
-        a = alter_of(stmt)
+        a = stmt.alter
         if a is not None and a.action == "add-column" and a.coldef is not None:
             coldef = a.act[1:] if not is_word(at(a.act, 1), "COLUMN") else a.act[2:]
             probe = "CREATE TABLE qs_probe (" + stmt.sql[coldef[0].start:a.act[-1].end] + ")"
@@ -501,7 +500,7 @@ def _name_tokens(stmt, toks):
             if table is not None:
                 out += [c.name_tok for c in table.columns]
     elif kw[:2] == ("ALTER", "TABLE"):
-        a = alter_of(stmt)
+        a = stmt.alter
         if a is not None and a.coldef is not None:
             out.append(a.coldef.name_tok)
         if a is not None and a.action == "rename-column":
@@ -664,7 +663,7 @@ def foreign_word_in_type(stmt):
         table = _create_table(stmt)
         columns = table.columns if table is not None else []
     elif kw[:2] == ("ALTER", "TABLE"):
-        a = alter_of(stmt)
+        a = stmt.alter
         columns = [a.coldef] if a is not None and a.coldef is not None else []
     if not columns:
         return

@@ -7,6 +7,7 @@ from ..model import Severity
 from ..registry import rule
 from ._syntax import (at, created_name, depth_map, is_name, is_op, is_word, parse_drop,
                       same_definition, table_sql, tokenize)
+from .helpers import is_rebuild_drop
 
 
 def _create(stmt, *kinds):
@@ -105,8 +106,6 @@ def create_other_no_if_not_exists(stmt):
 def in_rebuild_drop(stmt, drop) -> bool:
     """Whether ``DROP TABLE x`` is step 6 of a recognised rebuild (``new_x`` exists, or a
     later statement recreates ``x``)."""
-    from .rebuild import is_rebuild_drop
-
     return drop.kind == "TABLE" and is_rebuild_drop(stmt, drop.name)
 
 

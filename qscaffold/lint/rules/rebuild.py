@@ -8,11 +8,10 @@ import re
 
 from ..model import Severity
 from ..registry import rule
-from ._syntax import (children, created_name, parse_alter, parse_drop, quote, rebuild_partner,
+from ._syntax import (children, created_name, parse_drop, quote, rebuild_partner,
                       renamed_from, run_on_copy, table_sql, tokenize)
-from .alter import alter_of
-
-V_RENAME_REWRITES_FKS = (3, 26, 0)
+from .helpers import (V_RENAME_REWRITES_FKS, created_later, dropped_later, is_rebuild_drop,
+                      recreated_later)
 _BROKEN = re.compile(r"^error in (view|trigger) (\S+): (.*)$")
 
 
@@ -26,44 +25,6 @@ def _dropped_table(stmt):
     if obj is None or obj[0] != "table":
         return None
     return obj[1]
-
-
-def recreated_later(stmt, name: str) -> bool:
-    """Whether a later statement of the same migration creates ``name`` again (CREATE TABLE
-    or RENAME TO)."""
-    for sql in stmt.following or ():
-        words = tokenize(sql)[:2]
-        if not words:
-            continue
-        if words[0].value == "CREATE":
-            kind, created, _ = created_name(tokenize(sql))
-            if kind == "TABLE" and created and created.lower() == name.lower():
-                return True
-        elif words[0].value == "ALTER":
-            a = parse_alter(sql)
-            if a and a.action == "rename-table" and a.new_name and a.new_name.lower() == name.lower():
-                return True
-    return False
-
-
-def _dropped_later(stmt, kind: str, name: str) -> bool:
-    for sql in stmt.following or ():
-        drop = parse_drop(sql) if sql.lstrip()[:4].upper() == "DROP" else None
-        if drop and drop.kind == kind and drop.name.lower() == name.lower():
-            return True
-    return False
-
-
-def _created_later(stmt, kind: str, name: str) -> bool:
-    for sql in stmt.following or ():
-        k, created, _ = created_name(tokenize(sql))
-        if k == kind and created and created.lower() == name.lower():
-            return True
-    return False
-
-
-def is_rebuild_drop(stmt, table: str) -> bool:
-    return rebuild_partner(stmt.schema, table) is not None or recreated_later(stmt, table)
 
 
 def _renamed_away_from(stmt, table: str) -> str | None:
@@ -182,7 +143,7 @@ def drop_parent_table(stmt):
         return
     if _renamed_away_from(stmt, table) and stmt.target >= V_RENAME_REWRITES_FKS:
         return  # QS122 says it better
-    kids = [k for k in _left_dangling(stmt, table) if not _dropped_later(stmt, "TABLE", k[0])]
+    kids = [k for k in _left_dangling(stmt, table) if not dropped_later(stmt, "TABLE", k[0])]
     if kids:
         refs = ", ".join(sorted({f"{c}.{col}" for c, col in kids}))
         yield (f"{refs} reference{'s' if len(kids) == 1 else ''} {table}: with foreign keys off "
@@ -233,7 +194,7 @@ def rebuild_incomplete(stmt):
         "AND tbl_name = ? COLLATE NOCASE", (table,)).fetchall()
     dropped = _dropped_columns(stmt, table)
     missing = [f"{kind} {name}" for kind, name, sql in rows
-               if not _created_later(stmt, kind.upper(), name) and not (_names_in(sql) & dropped)]
+               if not created_later(stmt, kind.upper(), name) and not (_names_in(sql) & dropped)]
     if missing:
         yield (f"DROP TABLE {table} also drops {', '.join(missing)}, and the rebuild does not "
                "create them again: recreate them after the rename")
@@ -297,7 +258,7 @@ def rebuild_rename_blocked_by_view(stmt):
 
 
 def _rename_error(stmt):
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action not in ("rename-table", "rename-column") or stmt.schema is None:
         return None, a
     return stmt.error_on_copy, a
@@ -354,7 +315,7 @@ def _fk_children_to_check(stmt) -> list[str]:
         kind, name, _ = created_name(tokenize(stmt.sql))
         return [name] if kind == "TABLE" and name and "REFERENCES" in stmt.sql.upper() else []
     if kw[:2] == ("ALTER", "TABLE"):
-        a = alter_of(stmt)
+        a = stmt.alter
         if a is None:
             return []
         if a.action == "add-column" and "REFERENCES" in stmt.sql.upper():
@@ -542,7 +503,7 @@ def view_or_trigger_broken(stmt):
         drop = parse_drop(stmt.sql)
         name = drop.name if drop else None
     elif kw[:2] == ("ALTER", "TABLE"):
-        a = alter_of(stmt)
+        a = stmt.alter
         name = a.table if a is not None and a.action in ("rename-table", "rename-column") else None
     else:
         return

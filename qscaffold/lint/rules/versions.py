@@ -58,9 +58,7 @@ def _features(stmt):
                 if any("STRICT" in o.split() for o in table.options):
                     out.append(((3, 37, 0), "STRICT tables"))
         else:
-            from .alter import alter_of
-
-            a = alter_of(stmt)
+            a = stmt.alter
             if a is not None and a.coldef is not None:
                 columns = [a.coldef]
         if any(c.has("generated") for c in columns):
@@ -80,9 +78,7 @@ def uses_syntax_newer_than(stmt, version) -> bool:
     if any(version < needed for needed, _ in _features(stmt)):
         return True
     if stmt.keywords[:2] == ("ALTER", "TABLE"):
-        from .alter import alter_of
-
-        a = alter_of(stmt)
+        a = stmt.alter
         needed = _ALTER_GATES.get(a.action) if a is not None else None
         return needed is not None and version < needed
     return False
