@@ -100,3 +100,17 @@ def test_no_rule_module_imports_another():
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
                 assert node.module in ("_syntax", "helpers"), (path.name, node.module)
+
+
+@pytest.mark.parametrize("code", sorted(my_rules()))
+def test_optional_sections_follow_the_example(code):
+    """`## Known problems` (where a rule guesses) and `## References` come after the fix, in
+    that order; every error rule, which quotes or follows the engine, cites sqlite.org."""
+    text = RULES[code].explanation
+    fix = text.index("Use instead:")
+    positions = [text.find(h) for h in ("## Known problems", "## References")]
+    present = [p for p in positions if p >= 0]
+    assert all(p > fix for p in present) and present == sorted(present)
+    if RULES[code].severity is Severity.ERROR:
+        assert positions[1] >= 0, f"{code} has no ## References"
+        assert "https://www.sqlite.org/" in text[positions[1]:]

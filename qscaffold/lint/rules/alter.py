@@ -89,6 +89,9 @@ def unsupported_alter_form(stmt):
     CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
     CREATE UNIQUE INDEX IF NOT EXISTS uq_email ON users (email);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     kw = stmt.keywords
     if kw[:1] == ("ALTER",) and len(kw) > 1 and kw[1] != "TABLE":
@@ -139,6 +142,9 @@ def multiple_alter_actions(stmt):
     ALTER TABLE t ADD COLUMN a TEXT;
     ALTER TABLE t ADD COLUMN b TEXT;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = stmt.alter
     if a is not None and a.multiple and a.action != "unsupported":
@@ -169,6 +175,9 @@ def if_exists_in_alter(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     ALTER TABLE t ADD COLUMN note TEXT;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = stmt.alter
     if a is not None and a.if_exists:
@@ -197,6 +206,9 @@ def qualified_rename_target(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     ALTER TABLE main.t RENAME TO t2;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = stmt.alter
     if a is not None and a.action == "rename-table" and a.new_name_qualified:
@@ -231,6 +243,9 @@ def alter_protected_object(stmt):
     DROP VIEW IF EXISTS v;
     CREATE VIEW IF NOT EXISTS v AS SELECT id, name FROM t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = stmt.alter
     if a is None or a.action in ("unsupported", "unknown"):
@@ -288,6 +303,9 @@ def rename_column_unavailable(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, nmae TEXT);
     ALTER TABLE t RENAME COLUMN nmae TO name;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = stmt.alter
     if a is not None and a.action == "rename-column" and stmt.target < V_RENAME_COLUMN:
@@ -322,6 +340,9 @@ def drop_column_unavailable(stmt):
     DROP TABLE t;
     ALTER TABLE new_t RENAME TO t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = stmt.alter
     if a is not None and a.action == "drop-column" and stmt.target < V_DROP_COLUMN:
@@ -363,6 +384,9 @@ def constraint_alter_unavailable(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, qty INTEGER);
     ALTER TABLE t ADD CONSTRAINT qty_positive CHECK (qty > 0);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = stmt.alter
     if a is None or a.action not in _FORMS_353 or stmt.target >= V_CONSTRAINTS:
@@ -430,6 +454,9 @@ def drop_constraint_refused(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, qty INTEGER CONSTRAINT qty_positive CHECK (qty > 0));
     ALTER TABLE t DROP CONSTRAINT qty_positive;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     dropped = _dropped_constraint(stmt)
     if dropped is None:
@@ -473,6 +500,9 @@ def drop_constraint_name_only(stmt):
     DROP TABLE t;
     ALTER TABLE new_t RENAME TO t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     dropped = _dropped_constraint(stmt)
     if dropped is None:
@@ -512,6 +542,9 @@ def constraint_validates_rows(stmt):
     -- then:
     ALTER TABLE t ADD CONSTRAINT qty_positive CHECK (qty > 0);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = stmt.alter
     if a is None or stmt.target < V_CONSTRAINTS:

@@ -95,6 +95,9 @@ def add_column_trailing_line_comment(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     ALTER TABLE t ADD COLUMN note TEXT /* free text from the user */
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = _add(stmt)
     if not a:
@@ -129,6 +132,9 @@ def add_column_primary_key(stmt):
     DROP TABLE t;
     ALTER TABLE new_t RENAME TO t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = _add(stmt)
     if a and a.coldef.has("pk"):
@@ -155,6 +161,9 @@ def add_column_unique(stmt):
     ALTER TABLE t ADD COLUMN email TEXT;
     CREATE UNIQUE INDEX IF NOT EXISTS t_email_unique ON t (email);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = _add(stmt)
     if a and a.coldef.has("unique"):
@@ -186,6 +195,9 @@ def add_column_not_null_no_default(stmt):
     INSERT INTO t (id) VALUES (1);
     ALTER TABLE t ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = _add(stmt)
     if not a or not a.coldef.has("notnull") or a.coldef.has("generated"):
@@ -229,6 +241,9 @@ def add_column_non_constant_default(stmt):
     ALTER TABLE t ADD COLUMN created_at TEXT;
     UPDATE t SET created_at = CURRENT_TIMESTAMP WHERE created_at IS NULL;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = _add(stmt)
     if not a:
@@ -272,6 +287,10 @@ def add_column_references_default(stmt):
     INSERT INTO t (id) VALUES (1);
     ALTER TABLE t ADD COLUMN p_id INTEGER REFERENCES p (id);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#altertabaddcol
+    - https://www.sqlite.org/foreignkeys.html
     """
     if not stmt.foreign_keys:
         return  # with them off SQLite adds it; whether rows then match is foreign_key_check's
@@ -308,6 +327,10 @@ def add_column_stored_generated(stmt):
     INSERT INTO t (id, price) VALUES (1, 10);
     ALTER TABLE t ADD COLUMN price_cents INTEGER GENERATED ALWAYS AS (price * 100) VIRTUAL;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#altertabaddcol
+    - https://www.sqlite.org/gencol.html
     """
     a = _add(stmt)
     if a and any(c.kind == "generated" and c.stored for c in a.coldef.constraints):
@@ -359,6 +382,14 @@ def add_column_validates_rows(stmt):
     INSERT INTO t (id) VALUES (1);
     ALTER TABLE t ADD COLUMN qty INTEGER DEFAULT 1 CHECK (qty > 0);
     ```
+
+    ## Known problems
+    Whether existing rows violate the CHECK or NOT NULL depends on the data, which the
+    linter never sees.
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#altertabaddcol
+    - https://www.sqlite.org/gencol.html
     """
     a = _add(stmt)
     if not a:
@@ -426,6 +457,9 @@ def strict_type(stmt):
     ```sql
     CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT CHECK (length(name) <= 10)) STRICT;
     ```
+
+    ## References
+    - https://www.sqlite.org/stricttables.html
     """
     from ._syntax import parse_create_table
 
@@ -493,6 +527,10 @@ def rowid_alias_column(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     ALTER TABLE t ADD COLUMN row_ref TEXT;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
+    - https://www.sqlite.org/lang_createtable.html#rowid
     """
     a = stmt.alter
     if a is None or a.action not in ("add-column", "drop-column", "rename-column"):
@@ -538,6 +576,9 @@ def duplicate_column(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT);
     ALTER TABLE t ADD COLUMN email_verified INTEGER;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = stmt.alter
     if a is None or stmt.schema is None or a.action not in ("add-column", "rename-column"):
@@ -595,6 +636,9 @@ def drop_key_column(stmt):
     DROP TABLE t;
     ALTER TABLE new_t RENAME TO t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a, error = _drop_outcome(stmt)
     if error and error.startswith(("cannot drop PRIMARY KEY column", "cannot drop UNIQUE column")):
@@ -632,6 +676,9 @@ def drop_referenced_column(stmt):
     DROP INDEX IF EXISTS ix_t_email;
     ALTER TABLE t DROP COLUMN email;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a, error = _drop_outcome(stmt)
     if not error:
@@ -668,6 +715,9 @@ def drop_last_column(stmt):
     CREATE TABLE t (a TEXT);
     DROP TABLE IF EXISTS t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a, error = _drop_outcome(stmt)
     if error and "no other columns exist" in error:
@@ -732,6 +782,9 @@ def drop_column_silent_breakage(stmt):
     CREATE TRIGGER IF NOT EXISTS tr_t AFTER UPDATE OF status ON t
     BEGIN INSERT INTO log (t_id) VALUES (new.id); END;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a, error = _drop_outcome(stmt)
     if a is None or error is not None:
@@ -771,6 +824,9 @@ def drop_column(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, legacy TEXT);
     ALTER TABLE t RENAME COLUMN legacy TO legacy_unused;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = stmt.alter
     if a is not None and a.action == "drop-column":

@@ -110,6 +110,13 @@ def double_quoted_string(stmt):
     CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY,
         status TEXT CHECK (status IN ('active', 'disabled')));
     ```
+
+    ## Known problems
+    A word that names a column of a table the linter cannot see (the schema is unknown,
+    or the column comes from an attached database) is taken for a string.
+
+    ## References
+    - https://www.sqlite.org/quirks.html#dblquote
     """
     kw = stmt.keywords
     if not kw or '"' not in stmt.sql:
@@ -162,6 +169,9 @@ def nullable_or_non_alias_primary_key(stmt):
     ```sql
     CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT);
     ```
+
+    ## References
+    - https://www.sqlite.org/quirks.html#primary_keys_can_sometimes_contain_nulls
     """
     table = _create_table(stmt)
     if table is None or table.as_select or any("WITHOUT ROWID" in o for o in table.options):
@@ -209,6 +219,9 @@ def autoincrement_misuse(stmt):
     ```sql
     CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);
     ```
+
+    ## References
+    - https://www.sqlite.org/autoinc.html
     """
     table = _create_table(stmt)
     if table is None or table.as_select:
@@ -310,6 +323,13 @@ def foreign_dialect(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     DELETE FROM t WHERE 1;
     ```
+
+    ## Known problems
+    It knows a list of other databases' keywords and forms; others are left to SQLite's
+    own syntax error (QS001).
+
+    ## References
+    - https://www.sqlite.org/lang.html
     """
     kw = stmt.keywords
     if not kw:
@@ -409,6 +429,9 @@ def create_table_like(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
     CREATE TABLE IF NOT EXISTS t_archive (id INTEGER PRIMARY KEY, name TEXT);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_createtable.html
     """
     if stmt.keywords[:1] != ("CREATE",):
         return
@@ -455,6 +478,9 @@ def invalid_create_table(stmt):
     ```sql
     CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_createtable.html
     """
     table = _create_table(stmt)
     if table is None or table.as_select:
@@ -529,6 +555,9 @@ def keyword_identifier(stmt):
     ```sql
     CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, "order" INTEGER);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_keywords.html
     """
     toks = tokenize(stmt.sql)
     for t in _name_tokens(stmt, toks):
@@ -561,6 +590,10 @@ def drop_wrong_kind(stmt):
     CREATE VIEW IF NOT EXISTS v AS SELECT id FROM t;
     DROP VIEW IF EXISTS v;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_droptable.html
+    - https://www.sqlite.org/lang_dropview.html
     """
     if stmt.keywords[:1] != ("DROP",) or stmt.schema is None:
         return

@@ -206,6 +206,9 @@ def create_table_as_select(stmt):
     CREATE TABLE IF NOT EXISTS t_copy (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);
     INSERT INTO t_copy (id, email) SELECT id, email FROM t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_createtable.html#createtabas
     """
     if stmt.keywords[:1] != ("CREATE",):
         return

@@ -219,6 +219,9 @@ def engine_rejects(stmt):
     CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
     ALTER TABLE users DROP COLUMN email;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang.html
     """
     return _engine_rule(stmt)
 
@@ -432,6 +435,11 @@ def down_not_inverse(unit: FileUnit):
     def down(db):
         db.exec("ALTER TABLE users DROP COLUMN nickname")
     ```
+
+    ## Known problems
+    It compares the objects and columns `up()` and `down()` leave, not the data: a down
+    that recreates a table without its rows, or undoes a data change differently,
+    passes.
     """
     if not _is_python(unit):
         return

@@ -87,6 +87,15 @@ def rename_away_rebuild(stmt):
     DROP TABLE p;
     ALTER TABLE new_p RENAME TO p;
     ```
+
+    ## Known problems
+    A rename made by an earlier migration is recognised by the old table's name
+    (`t_old`, `t_backup`, … next to `t`); one made earlier in the same migration is
+    followed whatever the name.
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#alter_table_rename
+    - https://www.sqlite.org/foreignkeys.html
     """
     table = _dropped_table(stmt)
     if table is None or stmt.target < V_RENAME_REWRITES_FKS:
@@ -137,6 +146,15 @@ def drop_parent_table(stmt):
     INSERT INTO ch (id, p_id) VALUES (1, 1);
     DROP TABLE IF EXISTS ch;
     ```
+
+    ## Known problems
+    A rebuild is recognised by a `new_t`-style table beside the dropped one or by a
+    later statement that creates the table again; a rebuild spread over several
+    migrations looks like a plain drop.
+
+    ## References
+    - https://www.sqlite.org/foreignkeys.html
+    - https://www.sqlite.org/pragma.html#pragma_foreign_key_check
     """
     table = _dropped_table(stmt)
     if table is None or is_rebuild_drop(stmt, table):
@@ -185,6 +203,13 @@ def rebuild_incomplete(stmt):
     ALTER TABLE new_t RENAME TO t;
     CREATE UNIQUE INDEX IF NOT EXISTS ix_t_email ON t (email);
     ```
+
+    ## Known problems
+    Indexes and triggers recreated under another name, or by a later migration, count as
+    missing.
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#otheralter
     """
     table = _dropped_table(stmt)
     if table is None or stmt.following is None or not is_rebuild_drop(stmt, table):
@@ -246,6 +271,9 @@ def rebuild_rename_blocked_by_view(stmt):
     DROP TABLE t;
     ALTER TABLE new_t RENAME TO t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#otheralter
     """
     error, a = _rename_error(stmt)
     if error is None:
@@ -290,6 +318,9 @@ def rename_blocked_by_broken_dependents(stmt):
     DROP VIEW IF EXISTS stale;
     ALTER TABLE t RENAME COLUMN nmae TO name;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#alter_table_rename
     """
     error, a = _rename_error(stmt)
     if error is None:
@@ -364,6 +395,9 @@ def foreign_key_mismatch(stmt):
     CREATE UNIQUE INDEX IF NOT EXISTS ix_p_code ON p (code);
     CREATE TABLE IF NOT EXISTS ch (id INTEGER PRIMARY KEY, p_code TEXT REFERENCES p (code));
     ```
+
+    ## References
+    - https://www.sqlite.org/foreignkeys.html#fk_indexes
     """
     if stmt.schema is None or not stmt.keywords:
         return
@@ -409,6 +443,10 @@ def replace_deletes_rows(stmt):
     INSERT INTO settings (key, value) VALUES ('theme', 'dark')
         ON CONFLICT (key) DO UPDATE SET value = excluded.value;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_conflict.html
+    - https://www.sqlite.org/lang_upsert.html
     """
     kw = stmt.keywords
     if kw[:1] == ("REPLACE",) or kw[:3] == ("INSERT", "OR", "REPLACE"):
@@ -438,6 +476,11 @@ def drop_table(stmt):
     CREATE TABLE sessions (id INTEGER PRIMARY KEY);
     ALTER TABLE sessions RENAME TO sessions_archived;
     ```
+
+    ## Known problems
+    A rebuild is recognised by a `new_t`-style partner, a later CREATE of the same name,
+    or a rename away whose rows were copied; anything else that keeps the data (a copy
+    made by an earlier migration, an export) is not seen.
     """
     if stmt.keywords[:2] != ("DROP", "TABLE"):
         return

@@ -35,6 +35,9 @@ def transaction_control(stmt):
     INSERT INTO t (id) VALUES (1);
     RELEASE fill_t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_transaction.html
     """
     kw = stmt.keywords
     if not kw or kw[0] not in ("BEGIN", "COMMIT", "END", "ROLLBACK"):
@@ -79,6 +82,9 @@ def vacuum_in_transaction(stmt):
     ```sql
     PRAGMA optimize;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_vacuum.html
     """
     if stmt.keywords[:1] == ("VACUUM",) and stmt.in_transaction:
         yield ("`cannot VACUUM from within a transaction`: migrations run inside one; run VACUUM "
@@ -135,6 +141,9 @@ def pragma_not_transactional(stmt):
     ```sql
     PRAGMA synchronous;
     ```
+
+    ## References
+    - https://www.sqlite.org/pragma.html
     """
     p = _pragma(stmt)
     if p is None or not stmt.in_transaction:
@@ -175,6 +184,10 @@ def pragma_foreign_keys_ignored(stmt):
     ```sql
     PRAGMA foreign_key_check;
     ```
+
+    ## References
+    - https://www.sqlite.org/pragma.html#pragma_foreign_keys
+    - https://www.sqlite.org/foreignkeys.html#fk_enable
     """
     p = _pragma(stmt)
     if not (p and p[0] == "foreign_keys" and p[1]) or not stmt.in_transaction:
@@ -209,6 +222,9 @@ def dangerous_or_inert_pragma(stmt):
     ```sql
     PRAGMA legacy_alter_table = ON;
     ```
+
+    ## References
+    - https://www.sqlite.org/pragma.html#pragma_writable_schema
     """
     p = _pragma(stmt)
     if p is None or not p[1]:

@@ -123,6 +123,9 @@ def syntax_newer_than_target(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
     INSERT INTO t (name) VALUES ('a');
     ```
+
+    ## References
+    - https://www.sqlite.org/changes.html
     """
     seen = set()
     for version, feature in _features(stmt):
@@ -172,6 +175,10 @@ def function_newer_than_target(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, hex TEXT);
     SELECT hex(hex) FROM t;
     ```
+
+    ## References
+    - https://www.sqlite.org/changes.html
+    - https://www.sqlite.org/lang_corefunc.html
     """
     toks = tokenize(stmt.sql)
     seen = set()
