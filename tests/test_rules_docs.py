@@ -14,7 +14,8 @@ from qscaffold.lint.registry import RULES
 from test_rules_helpers import LOCAL, check, engine_for, run, statements
 
 MODULES = {f"qscaffold.lint.rules.{m}" for m in
-           ("alter", "columns", "design", "guards", "rebuild", "transactions", "versions")}
+           ("alter", "columns", "design", "destructive", "guards", "rebuild", "transactions",
+            "versions")}
 
 # Error rules whose Example SQLite accepts: the harm is silent (the agreement tests check it).
 SILENT = {
@@ -114,3 +115,11 @@ def test_optional_sections_follow_the_example(code):
     if RULES[code].severity is Severity.ERROR:
         assert positions[1] >= 0, f"{code} has no ## References"
         assert "https://www.sqlite.org/" in text[positions[1]:]
+
+
+def test_a_rules_code_tells_its_module():
+    from qscaffold.lint.registry import all_rules
+    from qscaffold.lint.rules import module_of
+
+    for code, rule in all_rules().items():
+        assert rule.check.__module__ == f"qscaffold.lint.rules.{module_of(code)}", code

@@ -799,36 +799,3 @@ def drop_column_silent_breakage(stmt):
         if _reads_star(sql or "", a.table):
             yield (f"view {name} reads {a.table} with SELECT *: it silently loses {a.column}; "
                    "list the view's columns explicitly")
-
-
-@rule("QS702", "drop-column", Severity.WARNING, "Destructive DROP COLUMN in up()",
-      sections=("up", None))
-def drop_column(stmt):
-    """## What it does
-    Flags `ALTER TABLE t DROP [COLUMN] c` in `up()` (never in `down()`, which is expected to
-    undo).
-
-    ## Why is this bad?
-    The column's data is gone: `down()` can add the column back but not its values, and
-    application code still reading the column breaks at once. Stop using the column first
-    (renaming it is reversible and keeps the data), then drop it in a later release.
-
-    ## Example
-    ```sql
-    CREATE TABLE t (id INTEGER PRIMARY KEY, legacy TEXT);
-    ALTER TABLE t DROP COLUMN legacy;
-    ```
-
-    Use instead:
-    ```sql
-    CREATE TABLE t (id INTEGER PRIMARY KEY, legacy TEXT);
-    ALTER TABLE t RENAME COLUMN legacy TO legacy_unused;
-    ```
-
-    ## References
-    - https://www.sqlite.org/lang_altertable.html
-    """
-    a = stmt.alter
-    if a is not None and a.action == "drop-column":
-        yield (f"DROP COLUMN {a.column} destroys its data and down() cannot restore it: make "
-               "sure no code reads it and the data is not needed (or add a noqa)")

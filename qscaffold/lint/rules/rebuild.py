@@ -10,8 +10,7 @@ from ..model import Severity
 from ..registry import rule
 from ._syntax import (children, created_name, parse_drop, quote, rebuild_partner,
                       renamed_from, run_on_copy, table_sql, tokenize)
-from .helpers import (V_RENAME_REWRITES_FKS, created_later, dropped_later, is_rebuild_drop,
-                      recreated_later)
+from .helpers import V_RENAME_REWRITES_FKS, created_later, dropped_later, is_rebuild_drop
 _BROKEN = re.compile(r"^error in (view|trigger) (\S+): (.*)$")
 
 
@@ -452,53 +451,6 @@ def replace_deletes_rows(stmt):
     if kw[:1] == ("REPLACE",) or kw[:3] == ("INSERT", "OR", "REPLACE"):
         yield ("REPLACE deletes the conflicting row (resetting unlisted columns, cascading deletes "
                "with foreign keys on): use INSERT … ON CONFLICT (key) DO UPDATE SET …")
-
-
-@rule("QS701", "drop-table", Severity.WARNING, "Destructive DROP TABLE in up(), outside a rebuild",
-      sections=("up", None))
-def drop_table(stmt):
-    """## What it does
-    Flags `DROP TABLE` in `up()` unless it is step 6 of a recognised table rebuild
-    (`CREATE TABLE new_t` → copy → `DROP TABLE t` → `ALTER TABLE new_t RENAME TO t`).
-    `down()` is expected to drop what `up()` created and is not checked.
-
-    ## Why is this bad?
-    The table's rows are gone for good: `down()` can recreate the table but not its data.
-
-    ## Example
-    ```sql
-    CREATE TABLE sessions (id INTEGER PRIMARY KEY);
-    DROP TABLE IF EXISTS sessions;
-    ```
-
-    Use instead:
-    ```sql
-    CREATE TABLE sessions (id INTEGER PRIMARY KEY);
-    ALTER TABLE sessions RENAME TO sessions_archived;
-    ```
-
-    ## Known problems
-    A rebuild is recognised by a `new_t`-style partner, a later CREATE of the same name,
-    or a rename away whose rows were copied; anything else that keeps the data (a copy
-    made by an earlier migration, an export) is not seen.
-    """
-    if stmt.keywords[:2] != ("DROP", "TABLE"):
-        return
-    drop = parse_drop(stmt.sql)
-    if drop is None:
-        return
-    if stmt.schema is not None:
-        obj = table_sql(stmt.schema, drop.name)
-        if (obj is not None and obj[0] != "table") or is_rebuild_drop(stmt, drop.name):
-            return  # a view is QS609's; a rebuild's DROP is expected
-    if recreated_later(stmt, drop.name):
-        return
-    history = stmt.history
-    if history is not None and drop.name.lower() in history.renamed \
-            and drop.name.lower() in history.copied_from:
-        return  # the old copy of a rebuild that renamed it away, its rows copied already
-    yield (f"DROP TABLE {drop.name} destroys its rows and down() cannot bring them back: make "
-           "sure the data is not needed (keep a renamed copy, or add a noqa)")
 
 
 @rule("QS408", "view-or-trigger-broken", Severity.ERROR,
