@@ -52,7 +52,7 @@ def format_version(version: Version) -> str:
 
 def shadow_database(ddl: str | list[str] = ()) -> sqlite3.Connection:
     """A throwaway in-memory database with ``ddl`` (a script or a list of statements) applied."""
-    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn = sqlite3.connect(":memory:", isolation_level=None, cached_statements=0)
     scripts = [ddl] if isinstance(ddl, str) else list(ddl)
     for script in scripts:
         for statement in split_statements(script):
@@ -151,8 +151,13 @@ class SectionHistory:
 
     renamed: dict[str, str] = field(default_factory=dict)  # new name (lower) → first old name
     copied_from: set[str] = field(default_factory=set)  # tables read by INSERT … SELECT (lower)
+    seen: int = 0  # statements noted so far: the index of the one being checked
+    # what the section leaves (qscaffold.lint.sequence.SectionEnd), computed once for all
+    # its statements by the first one that asks
+    end: object = None
 
     def note(self, sql: str) -> None:
+        self.seen += 1
         words = first_keywords(sql, 6)
         if words[:2] == ("ALTER", "TABLE") and "RENAME" in words:
             toks = [t for t in tokenize(sql) if t.kind != "op" or t.value == "."]
@@ -287,14 +292,24 @@ class Statement:
         return run_on_copy(self.schema, self.sql)
 
     @cached_property
-    def section_outcome(self):
+    def section_end(self):
         """What this statement and the rest of its section leave
-        (:class:`qscaffold.lint.sequence.Outcome`), run on a throwaway copy of the schema
-        (this statement alone when :attr:`following` is unknown); ``None`` without a
-        schema, or when this statement fails."""
+        (:class:`qscaffold.lint.sequence.SectionEnd`: foreign keys left without a parent
+        table, views and triggers left broken), run once per section on a throwaway copy
+        of the schema (this statement alone when :attr:`following` is unknown); ``None``
+        without a schema."""
+        from .sequence import section_end
+
+        return section_end(self)
+
+    def broken_by(self, name: str) -> dict:
+        """The views and triggers mentioning ``name`` that compiled before this statement,
+        do not after it, and are still broken at the end of the section: ``(kind, name)``
+        → SQLite's message."""
         from .sequence import outcome_of
 
-        return outcome_of(self)
+        outcome = outcome_of(self, name)
+        return outcome.broken if outcome is not None else {}
 
     @cached_property
     def normalized(self) -> str:

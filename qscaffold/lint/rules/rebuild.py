@@ -42,10 +42,10 @@ def _left_dangling(stmt, table: str) -> list[tuple[str, str]]:
     once the rest of the section has run (a rebuild of the children mends them)."""
     if not children(stmt.schema, table):
         return []
-    outcome = stmt.section_outcome
-    if outcome is None:
+    end = stmt.section_end
+    if end is None:
         return [(c, col) for c, col, _ in children(stmt.schema, table)]
-    return outcome.missing_parents.get(table.lower(), [])
+    return end.missing_parents.get(table.lower(), [])
 
 
 @rule("QS122", "rename-away-rebuild", Severity.ERROR,
@@ -506,10 +506,7 @@ def view_or_trigger_broken(stmt):
             "SELECT 1 FROM sqlite_master WHERE type IN ('view', 'trigger') AND instr(lower(sql), ?) "
             "LIMIT 1", (name.lower(),)).fetchone() is None:
         return  # nothing that could mention it
-    outcome = stmt.section_outcome
-    if outcome is None:
-        return
-    for (kind, obj), message in sorted(outcome.broken.items()):
+    for (kind, obj), message in sorted(stmt.broken_by(name).items()):
         yield (f"{kind} {obj} {message.replace('no longer compiles: ', 'no longer compiles (`', 1)}`) "
                "after this statement, and nothing later in the migration mends it: drop it "
                "first and create it again against the new schema")
