@@ -34,10 +34,13 @@ def test_the_hook_manifest_matches_migration_files():
     pattern = re.search(r"^\s*files:\s*(.+)$", text, re.M).group(1).strip()
     regex = re.compile(pattern)
     for path in ("migrations/001-initial-schema.py", "app/migrations/0001_init.sql",
-                 "migrations/002-add-user-field.py"):
+                 "migrations/002-add-user-field.py", "migrations/0001_users.down.sql",
+                 "migrations/2024-01-01-000000_create_users/up.sql",  # diesel's folders
+                 "migrations/2024-01-01-000000_create_users/down.sql"):
         assert regex.search(path), path
     for path in ("qscaffold/cli.py", "migrations/README.md", "tests/test_x.py",
-                 "migrations/__init__.py", "migrations/helpers.py", "migrations/old/001-x.py"):
+                 "migrations/__init__.py", "migrations/helpers.py", "migrations/old/001-x.py",
+                 "migrations/2024-01-01-000000_create_users/metadata.toml"):
         assert not regex.search(path), path
 
 
