@@ -254,7 +254,6 @@ class _RunState:
                 self.foreign_keys = _pragma_boolean(sql)
 
 
-
 class _Linter:
     def __init__(self, options: Options) -> None:
         self.options = options
