@@ -343,6 +343,7 @@ CASES = [
     Case("QS305", "PRAGMA defer_foreign_keys = ON", "accept", T),
     # QS401 dropping a parent table outside a rebuild
     Case("QS401", "DROP TABLE IF EXISTS p", "runner", P, PR),
+    Case("QS401", "DROP TABLE IF EXISTS p", "reject-rows", P, PR, fk=True),  # sqlx: foreign keys on
     Case("QS401", "DROP TABLE p", "accept", P, PR, following="DROP TABLE ch;"),
     Case("QS401", "DROP TABLE IF EXISTS p", "accept", P, PR, section="down", following="DROP TABLE ch;"),
     Case("QS401", "DROP TABLE p", "accept",

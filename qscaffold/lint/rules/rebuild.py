@@ -163,6 +163,12 @@ def drop_parent_table(stmt):
     kids = [k for k in _left_dangling(stmt, table) if not dropped_later(stmt, "TABLE", k[0])]
     if kids:
         refs = ", ".join(sorted({f"{c}.{col}" for c, col in kids}))
+        if stmt.foreign_keys:  # where it runs, DROP TABLE deletes the rows first
+            yield (f"{refs} reference{'s' if len(kids) == 1 else ''} {table}: with foreign keys "
+                   "on, DROP TABLE deletes its rows first and fails with `FOREIGN KEY constraint "
+                   "failed` while child rows remain (or ON DELETE CASCADE empties the children); "
+                   "drop or rebuild the child tables first")
+            return
         yield (f"{refs} reference{'s' if len(kids) == 1 else ''} {table}: with foreign keys off "
                "nothing cascades, and `PRAGMA foreign_key_check` fails the migration if child rows "
                "remain; drop or rebuild the child tables first, or rebuild this table instead")
