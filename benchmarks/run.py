@@ -62,12 +62,13 @@ class Sizes:
     drop_rows: int
     rounds: int
     slow_rounds: int
+    verify_migrations: int = 150  # verify runs this many, and twice as many
 
 
 FULL = Sizes(migrations=1000, scale_migrations=10_000, lint_files=1000, sqlfluff_statements=300,
-             drop_rows=1_000_000, rounds=7, slow_rounds=3)
+             drop_rows=1_000_000, rounds=7, slow_rounds=3, verify_migrations=150)
 QUICK = Sizes(migrations=20, scale_migrations=200, lint_files=20, sqlfluff_statements=5,
-              drop_rows=10_000, rounds=3, slow_rounds=2)
+              drop_rows=10_000, rounds=3, slow_rounds=2, verify_migrations=10)
 
 
 # -- running processes ----------------------------------------------------------------
@@ -582,6 +583,28 @@ class Bench:
                                   "--dir", project / "migrations"])
         return m
 
+    # new: the schema comes from the migrations' SQL, not from running them
+
+    def new_schema(self) -> Measurement:
+        n = self.sizes.migrations
+        middle = max(1, n // 2)
+        m = Measurement("new-schema", f"`new add-note-to-t{middle} --dry-run` after {n:,} migrations "
+                                      "(the schema read from their SQL, no code run)")
+        folder = self.migrations(n)
+        qs = Command("qscaffold new --dry-run",
+                     self.qs + ["new", f"add-note-to-t{middle}", "--dry-run", "--dir", folder],
+                     skip=None if qscaffold_has("new") else "no `qscaffold new`")
+        # what `new` did before: import and run every migration on an in-memory database
+        plain = Command("plain sqlite3 loop, in memory", python(self.script("plain_up.py", PLAIN_UP),
+                                                                 ":memory:", folder))
+        m.commands = [qs, plain]
+        interleave(m.commands, self.rounds if n <= 100 else self.slow_rounds + 2, self.work)
+        # Reading each file with ast instead of running it costs; building the schema one
+        # file at a time keeps the cost linear where one growing database is quadratic.
+        m.targets = [ratio_max("qscaffold ÷ running the migrations in memory", pairwise_ratio(qs, plain), 2.5,
+                               qs.skip)]
+        return m
+
     # 4. lint
 
     def lint_folder(self, n: int) -> Path:
@@ -680,6 +703,25 @@ class Bench:
                    text="(1 = qscaffold adds nothing that grows faster than SQLite)"),
             ratio_max(f"status: {big:,} ÷ {small:,}", pairwise_ratio(st_b, st_a), factor * 1.1),
         ]
+        return m
+
+    # 5b. verify grows linearly
+
+    def verify_scale(self) -> Measurement:
+        small = self.sizes.verify_migrations
+        big = 2 * small
+        m = Measurement("verify", f"`migrate verify --fresh` at {big:,} vs {small:,} migrations")
+        fa, fb = self.migrations(small), self.migrations(big)
+        scratch = self.work / "verify-unused.db"  # --fresh: never opened
+        va = Command(f"migrate verify --fresh ({small:,})",
+                     self.qs + ["migrate", "verify", "--fresh", "--database", scratch, "--dir", fa])
+        vb = Command(f"migrate verify --fresh ({big:,})",
+                     self.qs + ["migrate", "verify", "--fresh", "--database", scratch, "--dir", fb])
+        interleave([vb, va], self.slow_rounds, self.work)
+        m.commands = [vb, va]
+        # Up, down, up of every migration, each step checked: linear is 2x; 2.6x leaves room for
+        # SQLite's own growth (a CREATE TABLE costs more in a bigger schema).
+        m.targets = [ratio_max(f"verify: {big:,} ÷ {small:,}", pairwise_ratio(vb, va), 2.6)]
         return m
 
     # 6. drop column
@@ -796,6 +838,8 @@ MEASUREMENTS = {
     "lint-one": Bench.lint_one,
     "lint-many": Bench.lint_many,
     "scale": Bench.scale,
+    "verify": Bench.verify_scale,
+    "new-schema": Bench.new_schema,
     "drop-column": Bench.drop_column,
     "drop-column-rebuild": Bench.drop_column_rebuild,
 }

@@ -31,6 +31,7 @@ from .errors import (
     DatabaseLocked,
     ForeignKeyViolation,
     MigrationFailed,
+    MigrationFileError,
     MissingMigration,
     NotADatabase,
     OutOfOrder,
@@ -41,7 +42,7 @@ from .errors import (
 )
 from .files import MigrationFile, discover, format_filename, parse_filename
 from .guard import TransactionGuard
-from .history import DatabaseState, History
+from .history import BookkeepingNames, DatabaseState, History
 
 
 class _Logger:
@@ -72,6 +73,7 @@ class MigrationStatus:
     modified: bool = False
     adopted: bool = False
     out_of_order: bool = False
+    error: str | None = None  # a pending file that does not load: why
     applied_at: str | None = None
     duration_ms: int | None = None
 
@@ -125,14 +127,22 @@ class MigrationResult:
     duration_ms: float
     skipped: bool = False  # another process had applied it already
     detail: object = None  # what up()/down() returned, e.g. a count of changed rows
+    # Tables, indexes, views and triggers it wrote or redefined (lower case), as SQLite's
+    # authorizer saw them; None when unknown (a caller's connection, or an ALTER TABLE).
+    tables: frozenset[str] | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["detail"] = None if self.detail is None else str(self.detail)
+        data.pop("tables")
         return data
 
 
 Callback = Callable[[MigrationResult], None]
+# on_event(event, migration, direction): "waiting" just before asking for the write lock,
+# "running" once it is held and up()/down() starts. For progress displays; the runner
+# itself never prints.
+EventCallback = Callable[[str, MigrationFile, str], None]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -154,12 +164,20 @@ class MigrationRunner:
         migrations_dir: str | os.PathLike | None = None,
         *,
         busy_timeout: float | None = None,
+        metadata_table: str | None = None,
+        history_table: str | None = None,
     ) -> None:
-        if database is None or migrations_dir is None or busy_timeout is None:
+        if (database is None or migrations_dir is None or busy_timeout is None
+                or metadata_table is None or history_table is None):
             settings = load_settings()
             database = settings.database if database is None else database
             migrations_dir = settings.migrations_dir if migrations_dir is None else migrations_dir
             busy_timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
+            metadata_table = settings.metadata_table if metadata_table is None else metadata_table
+            history_table = settings.history_table if history_table is None else history_table
+        # The bookkeeping tables (qscaffold.history): `metadata` and `migration_history` unless
+        # the project chose other names.
+        self.bookkeeping = BookkeepingNames(metadata_table, history_table)
         self.migrations_dir = Path(migrations_dir)
         self.busy_timeout = float(busy_timeout)
         self._conn: sqlite3.Connection | None = None
@@ -173,7 +191,9 @@ class MigrationRunner:
         else:
             self.database = os.fspath(database)
         self._files: list[MigrationFile] | None = None
+        self._previous_of: tuple = (None, {})  # (files, version -> the file version below it)
         self._tables_ready = False
+        self._on_event: EventCallback | None = None
         self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
         # The transaction guard's authorizer (qscaffold.guard) runs on connections the runner
         # owns; a caller's connection keeps its own authorizer and gets the check afterwards.
@@ -194,7 +214,17 @@ class MigrationRunner:
         return self.database == MEMORY or self.database.startswith("file::memory:")
 
     def _exists(self) -> bool:
-        return self._conn is not None or self.in_memory or Path(self.database).exists()
+        if self._conn is not None or self.in_memory:
+            return True
+        path = Path(self.database)
+        if path.is_dir():
+            raise DatabaseError(f"{self.database}: is a folder, not a database file")
+        return path.exists()
+
+    @property
+    def database_exists(self) -> bool:
+        """Whether the database is there already (``migrate up`` creates a missing file)."""
+        return self._exists()
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -266,6 +296,14 @@ class MigrationRunner:
                 raise self._duplicate(exc) from None
         return self._files
 
+    def _previous_file_version(self, version: int) -> int:
+        """The highest file version below ``version`` (0 when none); looked up, not searched,
+        so that a run stays linear in the number of files."""
+        files = self.discover()
+        if self._previous_of[0] is not files:
+            self._previous_of = (files, {f.version: p.version for p, f in zip(files, files[1:])})
+        return self._previous_of[1].get(version, 0)
+
     def _duplicate(self, exc: DuplicateVersion) -> DuplicateVersion:
         """Two files share a version: when one of them is applied here, the advice names the
         other, the one that never ran (renaming the applied one would run it again)."""
@@ -301,7 +339,7 @@ class MigrationRunner:
         if not self._exists():
             return DatabaseState()
         with self._reading() as conn:
-            return History(conn).read()
+            return History(conn, label=self.database, names=self.bookkeeping).read()
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -320,15 +358,26 @@ class MigrationRunner:
         """The schema version recorded in the database (0 when nothing was applied)."""
         return self.read_state().current_version
 
-    def status(self) -> Status:
-        """Every migration as applied, pending or missing, and what ``up`` would refuse."""
+    def status(self, *, load: bool = True) -> Status:
+        """Every migration as applied, pending or missing, and what ``up`` would refuse,
+        including (with ``load``) a pending file that does not load."""
         files = self.discover()
         state = self.read_state()
-        return _build_status(self.database, self.migrations_dir, files, state)
+        status = _build_status(self.database, self.migrations_dir, files, state)
+        if load:
+            by_version = {f.version: f for f in files}
+            for entry in status.pending:
+                try:
+                    by_version[entry.version].module  # noqa: B018 - imports and validates
+                except MigrationFileError as exc:
+                    entry.error = str(exc)
+                    status.refusals.append(exc)
+        return status
 
     def check(self) -> Status:
-        """The status, or the first refusal when the files and the database disagree."""
-        status = self.status()
+        """The status, or the first refusal when the files and the database disagree (files
+        that ``up`` runs are loaded by ``up`` itself)."""
+        status = self.status(load=False)
         _raise_first_problem(status)
         return status
 
@@ -347,9 +396,11 @@ class MigrationRunner:
         steps: int | None = None,
         dry_run: bool = False,
         on_result: Callback | None = None,
+        on_event: EventCallback | None = None,
     ) -> list[MigrationResult]:
         """Apply pending migrations in order (up to version ``to``, or ``steps`` of them),
-        one transaction each.
+        one transaction each. ``on_result`` hears of each result, ``on_event`` of each
+        migration waiting for the write lock and starting (see :data:`EventCallback`).
 
         With ``dry_run`` they run on an in-memory copy of the database, which is then
         thrown away: failures are reported exactly as a real run would, and the database
@@ -357,25 +408,35 @@ class MigrationRunner:
         """
         if dry_run:
             with self._scratch_copy() as scratch:
-                return scratch.run_migrations(to=to, steps=steps, on_result=on_result)
+                return scratch.run_migrations(to=to, steps=steps, on_result=on_result, on_event=on_event)
+        _check_limits(steps, to, self.discover())
         todo = self.pending()
         if to is not None:
-            known = {f.version for f in self.discover()}
-            if to not in known and to != 0:
-                raise UsageError(f"--to {to}: no migration file has version {to}")
+            current = self.get_current_version()
+            if to < current:
+                raise UsageError(
+                    f"--to {to}: the database is at version {current}; up only goes forward "
+                    f"(use `migrate down --to {to}`)"
+                )
             todo = [f for f in todo if f.version <= to]
         if steps is not None:
-            if steps < 1:
-                raise UsageError(f"--steps {steps}: must be 1 or more")
             todo = todo[:steps]
         for migration in todo:  # every file must load before anything runs
             migration.module  # noqa: B018
+        return self._apply_all(todo, "up", on_result, on_event)
+
+    def _apply_all(self, todo: list[MigrationFile], direction: str, on_result: Callback | None,
+                   on_event: EventCallback | None) -> list[MigrationResult]:
         results = []
-        for migration in todo:
-            result = self._apply(migration, "up")
-            results.append(result)
-            if on_result:
-                on_result(result)
+        self._on_event = on_event
+        try:
+            for migration in todo:
+                result = self._apply(migration, direction)
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        finally:
+            self._on_event = None
         return results
 
     def rollback(
@@ -385,29 +446,19 @@ class MigrationRunner:
         to: int | None = None,
         dry_run: bool = False,
         on_result: Callback | None = None,
+        on_event: EventCallback | None = None,
     ) -> list[MigrationResult]:
         """Run ``down`` of the newest applied migration, or of ``steps`` of them, or of
         every one above version ``to``, newest first, one transaction each."""
         if dry_run:
             with self._scratch_copy() as scratch:
-                return scratch.rollback(steps=steps, to=to, on_result=on_result)
+                return scratch.rollback(steps=steps, to=to, on_result=on_result, on_event=on_event)
         todo = self.plan_rollback(steps=steps, to=to)
-        results = []
-        for migration in todo:
-            result = self._apply(migration, "down")
-            results.append(result)
-            if on_result:
-                on_result(result)
-        return results
+        return self._apply_all(todo, "down", on_result, on_event)
 
     def plan_rollback(self, *, steps: int | None = None, to: int | None = None) -> list[MigrationFile]:
         """The files whose ``down`` a rollback would run, newest first (nothing is run)."""
-        if steps is not None and to is not None:
-            raise UsageError("give either --steps or --to, not both")
-        if steps is not None and steps < 1:
-            raise UsageError(f"--steps {steps}: must be 1 or more")
-        if to is not None and to < 0:
-            raise UsageError(f"--to {to}: must be 0 or more")
+        _check_limits(steps, to, self.discover())
         status = self.check()
         applied = [m for m in status.applied][::-1]
         if to is not None:
@@ -448,12 +499,19 @@ class MigrationRunner:
             raise DatabaseError(
                 f"{self.database}: the connection has an open transaction; commit it before migrating"
             )
+        if self._on_event:
+            self._on_event("waiting", migration, direction)
         waited = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         acquired = time.perf_counter()
         waited = acquired - waited
+        if waited >= 1:
+            logger.info("%s: waited %.1f s for the database lock held by another process",
+                        migration.filename, waited)
+        if self._on_event:
+            self._on_event("running", migration, direction)
         try:
-            history = History(conn)
+            history = History(conn, label=self.database, names=self.bookkeeping)
             if not self._tables_ready:
                 history.create_tables()
                 self._tables_ready = True
@@ -466,8 +524,7 @@ class MigrationRunner:
                                            "up", 0.0, skipped=True)
                 # Planned outside the lock: every lower version must still be applied (a
                 # `down` in another process may have run in between).
-                previous = max((f.version for f in self.discover() if f.version < migration.version),
-                               default=0)
+                previous = self._previous_file_version(migration.version)
                 if current > migration.version or current < previous:
                     raise DatabaseChanged(
                         f"{migration.path}: the database changed while migrating: it is at "
@@ -511,9 +568,14 @@ class MigrationRunner:
                     cause = _one_line(failure)
                 conn.execute("ROLLBACK")
                 guard.restore()
+                if not escape and isinstance(failure, sqlite3.DatabaseError):
+                    engine = self._engine_fault(failure, migration, direction, current)
+                    if engine is not None:
+                        raise engine from None
                 trust = " (the settings it changed are put back)" if escape.changed else ""
                 raise MigrationFailed(
-                    f"{migration.path}: {direction}() failed: {cause}; rolled back{trust}, "
+                    f"{migration.path}{_line_in(failure, migration.path)}: {direction}() failed: "
+                    f"{cause}; rolled back{trust}, "
                     f"the database stays at version {current}", version=migration.version,
                     reason=f"fails: {cause}",
                 ) from failure
@@ -541,7 +603,29 @@ class MigrationRunner:
         logger.info("%s %s in %.1f ms (waited %.1f ms for the lock)",
                     direction, migration.filename, duration, waited * 1000)
         return MigrationResult(migration.version, migration.name, migration.filename,
-                               direction, duration, detail=detail)
+                               direction, duration, detail=detail,
+                               tables=None if guard.touched is None else frozenset(guard.touched))
+
+    def _engine_fault(self, exc: sqlite3.DatabaseError, migration: MigrationFile, direction: str,
+                      current: int) -> DatabaseError | None:
+        """An engine error that is the database's fault, not the migration's: a read-only
+        file, a corrupt one, a full disk. None for anything the migration caused."""
+        message = str(exc)
+        lowered = message.lower()
+        hint = ""
+        if "readonly" in lowered or "read-only" in lowered:
+            what = "is read-only"
+        elif "malformed" in lowered or "not a database" in lowered:
+            what = "is corrupt"
+            hint = "; check it with `PRAGMA integrity_check` and restore a backup"
+        elif "disk is full" in lowered or "disk i/o" in lowered:
+            what = "cannot be written"
+        else:
+            return None
+        return DatabaseError(
+            f"{self.database}: the database {what} ({message}), found while {migration.filename} "
+            f"ran {direction}(); rolled back, the database stays at version {current}{hint}"
+        )
 
     def _escaped(self, migration: MigrationFile, direction: str, current: int, escape, guard,
                  failure: BaseException | None) -> MigrationFailed:
@@ -553,7 +637,7 @@ class MigrationRunner:
             conn.execute("ROLLBACK")
         guard.restore()
         self._fk_scope.forget()
-        history = History(conn)
+        history = History(conn, label=self.database, names=self.bookkeeping)
         recorded = history.current_version() if history.exists() else 0
         also = f"; then it failed: {_one_line(failure)}" if failure is not None else ""
         cause = f"{direction}() escaped the runner's transaction: {escape.describe()}{also}"
@@ -573,7 +657,7 @@ class MigrationRunner:
         if not edited:
             return []
         with self._write_transaction() as conn:
-            History(conn).update_checksums(edited)
+            History(conn, label=self.database, names=self.bookkeeping).update_checksums(edited)
         return edited
 
     @contextlib.contextmanager
@@ -607,6 +691,20 @@ class MigrationRunner:
         with self._sqlite_errors():
             return write_backup(self.connection, destination, base=base)
 
+    def scratch_copy(self, *, empty: bool = False) -> contextlib.AbstractContextManager["MigrationRunner"]:
+        """A runner on an in-memory copy of this database (or on an empty in-memory database),
+        thrown away at the end of the ``with`` block; this database is only read (no file of
+        it changes, a crashed writer's WAL included). Dry runs and ``verify`` work on one."""
+        return self._scratch_copy(empty=empty)
+
+    def apply(self, migration: MigrationFile, direction: str = "up") -> MigrationResult:
+        """Run one migration's ``up`` or ``down`` in its own transaction, checked inside the
+        lock against what the database says (``up``: every lower version applied and this one
+        not; ``down``: this one is the current version)."""
+        if direction not in ("up", "down"):
+            raise UsageError(f"direction {direction!r}: must be 'up' or 'down'")
+        return self._apply(migration, direction)
+
     @contextlib.contextmanager
     def _scratch_copy(self, *, empty: bool = False) -> Iterator["MigrationRunner"]:
         """A runner on an in-memory copy of this database (for dry runs and verify), or on
@@ -620,7 +718,9 @@ class MigrationRunner:
         elif self._exists():
             with self._reading() as source:  # changes no file, a crashed writer's WAL included
                 source.backup(scratch)
-        runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout)
+        runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout,
+                                 metadata_table=self.bookkeeping.metadata,
+                                 history_table=self.bookkeeping.history)
         runner._files = self.discover()
         runner._fk_scope = _ForeignKeyScope()  # our own connection: no caller's authorizer to keep
         runner._guarded = True
@@ -650,7 +750,7 @@ class MigrationRunner:
         """
         marked = self.plan_stamp(version)
         with self._write_transaction() as conn:
-            new = History(conn).stamp(version, marked)
+            new = History(conn, label=self.database, names=self.bookkeeping).stamp(version, marked)
         self._tables_ready = True
         logger.info("stamped %s at version %d (%d history rows written)", self.database, version, len(new))
         return new
@@ -910,6 +1010,34 @@ def _build_status(database: str, folder: Path, files: list[MigrationFile], state
     return Status(database, str(folder), current, entries, problems)
 
 
+def _line_in(exc: BaseException | None, path: Path) -> str:
+    """``:LINE`` of the last line of ``path`` that the traceback of ``exc`` passes through
+    (the statement of the migration that failed), or ``""``."""
+    if exc is None:
+        return ""
+    wanted = os.path.abspath(path)
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if os.path.abspath(tb.tb_frame.f_code.co_filename) == wanted:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f":{line}" if line else ""
+
+
+def _check_limits(steps: int | None, to: int | None, files: list[MigrationFile]) -> None:
+    """``--steps`` and ``--to``, the same rules for up and down: one of them, ``steps`` 1 or
+    more, ``to`` 0 or a version some file has."""
+    if steps is not None and to is not None:
+        raise UsageError("give either --steps or --to, not both")
+    if steps is not None and steps < 1:
+        raise UsageError(f"--steps {steps}: must be 1 or more")
+    if to is not None:
+        if to < 0:
+            raise UsageError(f"--to {to}: must be 0 or more")
+        if to != 0 and to not in {f.version for f in files}:
+            raise UsageError(f"--to {to}: no migration file has version {to}")
+
+
 def _versions(versions: list[int]) -> str:
     return ("version " if len(versions) == 1 else "versions ") + ", ".join(map(str, versions))
 
@@ -931,6 +1059,8 @@ def initialize_database(
     migrations_dir: str | os.PathLike | None = None,
     *,
     busy_timeout: float | None = None,
+    metadata_table: str | None = None,
+    history_table: str | None = None,
 ) -> Database:
     """Apply every pending migration and return the open database, for application start-up.
 
@@ -938,7 +1068,8 @@ def initialize_database(
     defaults come from ``QSCAFFOLD_DATABASE`` / ``QSCAFFOLD_MIGRATIONS``, then
     ``[tool.qscaffold]``, then ``data/app.db`` and ``migrations/``.
     """
-    runner = MigrationRunner(database, migrations_dir, busy_timeout=busy_timeout)
+    runner = MigrationRunner(database, migrations_dir, busy_timeout=busy_timeout,
+                             metadata_table=metadata_table, history_table=history_table)
     try:
         runner.run_migrations()
     except BaseException:
