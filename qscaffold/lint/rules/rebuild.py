@@ -107,9 +107,11 @@ def rename_away_rebuild(stmt):
         return  # the section rebuilds the children too: every key is valid at its end
     refs = ", ".join(sorted({f"{c}.{col}" for c, col in kids}))
     yield (f"{refs} now reference{'s' if len(kids) == 1 else ''} {table} (renaming {origin} away "
-           f"repointed them), so dropping {table} leaves them dangling and "
-           "`PRAGMA foreign_key_check` fails whenever they have rows: create new_"
-           f"{origin}, copy, DROP TABLE {origin}, ALTER TABLE new_{origin} RENAME TO {origin}")
+           f"repointed them), so dropping {table} leaves them pointing at a missing table: "
+           "`PRAGMA foreign_key_check` reports every child row (qscaffold's runner then fails "
+           "the migration) and, with foreign keys on, every write to them fails; instead "
+           f"create new_{origin}, copy, DROP TABLE {origin}, ALTER TABLE new_{origin} RENAME TO "
+           f"{origin}")
 
 
 @rule("QS401", "drop-parent-table", Severity.ERROR,
