@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from qscaffold.lint.engine import lint_sql
-from qscaffold.lint.runners import RUNNERS, half_of, order_key
+from qscaffold.lint.runners import RUNNERS, half_of, is_flyway_callback, order_key
 
 from _lint_support import invoke, lint
 
@@ -72,6 +72,8 @@ FIXTURES: dict[str, dict[str, str]] = {
         "U2__posts.sql": "DROP TABLE IF EXISTS posts;\n",
         "V3__tags.sql": OWN_TRANSACTION,
         "V3__tags.sql.conf": "executeInTransaction=false\n",
+        # a callback, run after every migrate: not a migration (alone it is QS209's)
+        "afterMigrate.sql": "UPDATE users SET email = lower(email);\n",
     },
     "sqlite3": {
         "001_users.sql": ".bail on\n.timeout 30000\n" + USERS + "\n",
@@ -90,7 +92,7 @@ def write(folder: Path, files: dict[str, str]) -> Path:
 
 
 def up_files(folder: Path) -> list[Path]:
-    files = [p for p in folder.rglob("*.sql") if half_of(p) != "down"]
+    files = [p for p in folder.rglob("*.sql") if half_of(p) != "down" and not is_flyway_callback(p)]
     return sorted(files, key=order_key)
 
 
@@ -300,3 +302,11 @@ def test_the_readme_pre_commit_snippet_for_goose_works(tmp_path, monkeypatch):
     assert [line.split(": ")[0].split(":", 1)[1] + " " + line.split()[1]
             for line in bad.stdout.splitlines() if "QS" in line] == [
         "2:1 QS301", "3:1 QS010", "4:1 QS301"]
+
+
+def test_a_flyway_callback_is_not_a_migration():
+    assert is_flyway_callback(Path("afterMigrate.sql"))
+    assert is_flyway_callback(Path("beforeEachMigrate__log.sql"))
+    assert not is_flyway_callback(Path("V1__after_migrate.sql"))
+    assert not is_flyway_callback(Path("001-aftermath.sql"))
+    assert [f.code for f in lint_sql(FIXTURES["flyway"]["afterMigrate.sql"], schema=USERS)] == ["QS209"]

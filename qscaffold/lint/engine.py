@@ -47,8 +47,8 @@ from .extract import (
 )
 from .model import FileUnit, Finding, SectionHistory, Severity, Statement, Version, parse_version
 from .registry import Rule, all_rules
-from .runners import (RUNNERS, SqlRunner, chain_root, half_of, is_other_language_migration,
-                      order_key, runner_named, runs_as_written)
+from .runners import (RUNNERS, SqlRunner, chain_root, half_of, is_flyway_callback,
+                      is_other_language_migration, order_key, runner_named, runs_as_written)
 from .shadow import Shadow, _pragma_boolean, classify, sql_words
 
 __all__ = ["lint_paths", "lint_sql", "classify", "is_sqlglot_blind_spot", "LINTABLE_SUFFIXES"]
@@ -731,7 +731,7 @@ def _is_migration_candidate(path: Path) -> bool:
     name = path.name
     suffix = path.suffix.lower()
     if suffix == ".sql":
-        return True
+        return not is_flyway_callback(path)
     return suffix == ".py" and name[:1].isdigit()
 
 

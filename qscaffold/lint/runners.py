@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["SqlRunner", "RUNNERS", "runner_named", "half_of", "order_key", "chain_root",
-           "runs_as_written", "is_other_language_migration", "DOT_COMMAND_RE"]
+           "runs_as_written", "is_other_language_migration", "is_flyway_callback",
+           "DOT_COMMAND_RE"]
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,16 @@ def order_key(path: Path) -> tuple:
     if digits:
         return (0, (int(digits.group(0)),), base, half)
     return (1, (0,), base, half)
+
+
+_CALLBACK_RE = re.compile(r"^(?:before|after)(?:Each)?(?:Migrate|Clean|Validate|Info|Repair|"
+                          r"Baseline|Undo|Statement)\w*(?:__[^/]*)?\.sql$")
+
+
+def is_flyway_callback(path: Path) -> bool:
+    """A Flyway callback script (``afterMigrate.sql``, ``beforeEachMigrate__x.sql``): run
+    around migrations, not one of them."""
+    return bool(_CALLBACK_RE.match(path.name))
 
 
 def is_other_language_migration(path: Path) -> bool:
