@@ -192,22 +192,31 @@ def _cwd():
 @click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, cls=SettingOption,
               setting="target_sqlite",
               help="Oldest SQLite the migration must run on ([tool.qscaffold] target_sqlite).")
-def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, target) -> None:
+@click.option("--to", "to", metavar="SCHEMA", default=None,
+              help="Write the migration that brings the current schema to SCHEMA (a .sql file).")
+@click.option("--rename", "renames", multiple=True, metavar="OLD=NEW",
+              help="With --to: a renamed table (users=accounts) or column (accounts.nick=handle).")
+def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, target, to, renames) -> None:
     """Write the next numbered migration NAME from a template.
 
     NAME is made kebab-case ("Add API keys table" -> add-api-keys-table). Without --pattern it
     is read like Rails does: add-<col>-to-<table>, create-<t>-table, add-index-on-<t>-<col>,
-    drop-<col>-from-<table>; anything else is a data migration.
+    drop-<col>-from-<table>; anything else is a data migration. With --to SCHEMA, up() is the
+    schema diff from the current schema to SCHEMA and down() the diff back.
 
     \b
     Examples:
       qscaffold new create-api-keys-table --column key_hash --column "uses INTEGER NOT NULL DEFAULT 0"
       qscaffold new add-email-to-users
       qscaffold new drop-nickname-from-users --dry-run
+      qscaffold new tighten-users --to schema.sql --rename users.nick=handle
     """
     from .scaffold import plan_migration, write_migration
 
     settings = _settings(migrations_dir=migrations_dir, target_sqlite=target)
+    if to is not None or renames:
+        _new_declarative(settings, name, to, renames, pattern, table, columns, database, dry_run)
+        return
     scaffold = plan_migration(settings, name, pattern=pattern, table=table, columns=columns,
                               database=database)
     if scaffold.inferred:
@@ -217,6 +226,27 @@ def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, 
                    err=True)
     for hint in scaffold.hints:
         click.echo(f"Hint: {hint}", err=True)
+    if dry_run:
+        click.echo(scaffold.text, nl=False)
+        return
+    path = write_migration(scaffold)
+    click.echo(f"Created {_display_path(str(path))}")
+
+
+def _new_declarative(settings, name, to, renames, pattern, table, columns, database, dry_run) -> None:
+    from .declarative import plan_declarative
+    from .scaffold import write_migration
+
+    if to is None:
+        raise click.UsageError("--rename needs --to SCHEMA")
+    if pattern or table or columns:
+        raise click.UsageError("--to writes the whole difference; leave out --pattern, --table and --column")
+    scaffold = plan_declarative(settings, name, to, renames=renames, database=database)
+    if scaffold is None:
+        click.echo(f"No difference between the current schema and {to}: nothing written.")
+        return
+    for warning in scaffold.notes:
+        click.echo(f"Warning: {warning}", err=True)
     if dry_run:
         click.echo(scaffold.text, nl=False)
         return
@@ -262,11 +292,12 @@ def _check_target(ctx, param, value):
                    "[tool.qscaffold] migrations_dir).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
               help="Processes for folders of 100 files or more (Linux) [default: one per CPU, up to 8].")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .qscaffold_cache/.")
 @click.option("--sql-runner", "sql_runner", type=click.Choice(SQL_RUNNERS, case_sensitive=False),
               default=None, help="The tool that runs the .sql migrations: their layout and "
               "transactions [default: sql_runner, else detected per file].")
 def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs: int,
-         sql_runner) -> None:
+         no_cache: bool, sql_runner) -> None:
     """Check migration files (.py, .sql) or folders without running them.
 
     With no PATH, the migrations folder is checked. Exit status: 0 when nothing (or only
@@ -285,7 +316,7 @@ def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs
 
     settings = _settings(target_sqlite=target, select=select, ignore=ignore,
                          migrations_dir=migrations_dir, sql_runner=sql_runner)
-    findings = lint_paths(paths, settings=settings, jobs=jobs)
+    findings = lint_paths(paths, settings=settings, jobs=jobs, cache=not no_cache)
     out, err = render(findings, output_format)
     if out:
         click.echo(out, nl=False)
@@ -375,7 +406,8 @@ def schema_dump(source, fmt: str, output) -> None:
 @click.option("--rename", "renames", multiple=True, metavar="OLD=NEW",
               help="A renamed table (users=accounts) or column (accounts.nick=handle); repeatable.")
 @click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, callback=_check_target,
-              help="Oldest SQLite the SQL must run on [default: target_sqlite, else this one].")
+              cls=SettingOption, setting="target_sqlite",
+              help="Oldest SQLite the SQL must run on ([tool.qscaffold] target_sqlite).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
 def schema_diff(from_source, to_source, renames, target, as_json: bool) -> None:
     """Print the SQL that turns FROM into TO, keeping every row.

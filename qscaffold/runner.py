@@ -40,7 +40,7 @@ from .errors import (
     TransactionEscaped,
     UsageError,
 )
-from .files import MigrationFile, discover, format_filename, parse_filename
+from .files import MigrationFile, discover, format_filename, migration_file, renumbering
 from .guard import TransactionGuard
 from .history import BookkeepingNames, DatabaseState, History
 
@@ -312,7 +312,7 @@ class MigrationRunner:
         row = self.read_state().history.get(exc.version)
         if row is None:
             return exc
-        candidates = [MigrationFile(p, *parse_filename(p.name)) for p in exc.paths]
+        candidates = [migration_file(p) for p in exc.paths]
         applied = [f for f in candidates if f.checksum == row.checksum]
         applied = applied or [f for f in candidates if f.declared_name == row.name]
         if len(applied) != 1:
@@ -340,6 +340,12 @@ class MigrationRunner:
             return DatabaseState()
         with self._reading() as conn:
             return History(conn, label=self.database, names=self.bookkeeping).read()
+
+    def _writing(self) -> None:
+        """A command that writes plans on the connection it writes with: no private copy of
+        the database is read first (that is for the read-only commands)."""
+        if self._exists():
+            self.connection  # noqa: B018 - opens it
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -410,6 +416,7 @@ class MigrationRunner:
             with self._scratch_copy() as scratch:
                 return scratch.run_migrations(to=to, steps=steps, on_result=on_result, on_event=on_event)
         _check_limits(steps, to, self.discover())
+        self._writing()
         todo = self.pending()
         if to is not None:
             current = self.get_current_version()
@@ -453,6 +460,7 @@ class MigrationRunner:
         if dry_run:
             with self._scratch_copy() as scratch:
                 return scratch.rollback(steps=steps, to=to, on_result=on_result, on_event=on_event)
+        self._writing()
         todo = self.plan_rollback(steps=steps, to=to)
         return self._apply_all(todo, "down", on_result, on_event)
 
@@ -650,6 +658,7 @@ class MigrationRunner:
 
     def repair(self) -> list[MigrationFile]:
         """Record the current checksum (and name) of every applied file that was edited."""
+        self._writing()
         # Only files whose history row is theirs (same name) and that count as applied: a
         # different migration under the same number never ran, and is never recorded here.
         files = {f.version: f for f in self.discover()}
@@ -748,6 +757,7 @@ class MigrationRunner:
         history rows above ``version`` are removed; one ``BEGIN IMMEDIATE`` transaction.
         Returns the files newly recorded as applied.
         """
+        self._writing()
         marked = self.plan_stamp(version)
         with self._write_transaction() as conn:
             new = History(conn, label=self.database, names=self.bookkeeping).stamp(version, marked)
@@ -908,9 +918,7 @@ def _check_foreign_keys(conn, migration: MigrationFile, direction: str, current:
 
 def _renumbering(f: MigrationFile, newest: int) -> str:
     """How to move a file that never ran here above every other version."""
-    target = newest + 1
-    return (f"`git mv {f.filename} {format_filename(target, f.slug)}` and change "
-            f"`version = {f.version}` inside it to `version = {target}`")
+    return renumbering(f, newest)
 
 
 def _build_status(database: str, folder: Path, files: list[MigrationFile], state: DatabaseState) -> Status:

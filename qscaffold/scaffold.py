@@ -21,7 +21,7 @@ from pathlib import Path
 from . import schema as sch
 from .config import parse_version
 from .errors import QscaffoldError, UsageError
-from .files import format_filename, parse_filename
+from .files import format_filename, parse_filename, parse_migration_name
 
 PATTERNS = ("table", "column", "index", "data", "drop-column")
 MAX_NAME = 100
@@ -518,10 +518,11 @@ class Scaffold:
 
 
 def next_version(folder: Path) -> int:
-    """One more than the highest version in ``folder`` (1 for an empty or missing one)."""
+    """One more than the highest version in ``folder``, ``.py`` and ``.sql`` migrations alike
+    (1 for an empty or missing one)."""
     if not folder.is_dir():
         return 1
-    versions = [parsed[0] for entry in folder.iterdir() if (parsed := parse_filename(entry.name))]
+    versions = [parsed[0] for entry in folder.iterdir() if (parsed := parse_migration_name(entry.name))]
     return max(versions, default=0) + 1
 
 
@@ -570,7 +571,7 @@ def plan_migration(
     if chosen != "data" or table is not None:
         conn = open_schema(folder, database, schema_notes, focus)
     try:
-        schema = sch.read_schema(conn) if conn is not None else sch.Schema({}, [], set(), [])
+        schema = sch.read_schema(conn) if conn is not None else sch.Schema({}, {}, {}, {})
         ddl = sch.schema_ddl(conn) if conn is not None else []
         if conn is not None:
             schema_db = schema_copy(conn, ddl, in_memory=database is None)
@@ -719,7 +720,7 @@ def _existing_columns(table: sch.Table, specs: list[ColumnSpec]) -> list[ColumnS
         if column is None:
             known = ", ".join(c.name for c in table.columns)
             raise UsageError(f"{spec.origin}: {table.name} has no such column {spec.name} (columns: {known})")
-        out.append(ColumnSpec(column.name, column.type))
+        out.append(ColumnSpec(column.name, column.declared_type))
     return out
 
 
@@ -745,7 +746,7 @@ def _data(context, schema, ddl, target, schema_db=None) -> None:
         specs = _existing_columns(table, context["columns"][:1])
     else:
         storable = [c for c in table.storable_columns if not c.pk] or table.storable_columns
-        specs = [ColumnSpec(storable[0].name, storable[0].type)]
+        specs = [ColumnSpec(storable[0].name, storable[0].declared_type)]
     context["columns"] = specs
 
 
@@ -760,12 +761,12 @@ def _drop_column(context, schema, ddl, target, schema_db=None) -> None:
         raise UsageError(f"{specs[0].origin}: {table.name} has no such column {specs[0].name}")
     plan = sch.drop_column_plan(schema, table.name, column.name, target, ddl)
     deps = sch.dependents(schema, table.name)
-    context["columns"] = [ColumnSpec(column.name, column.type)]
+    context["columns"] = [ColumnSpec(column.name, column.declared_type)]
     context.update(
         strategy=plan.strategy, up_sql=plan.up, down_sql=plan.down, notes=plan.notes,
         sequence_up=plan.sequence_table if plan.strategy == "rebuild" else None,
         sequence_down=plan.sequence_table,
-        column=ColumnSpec(column.name, column.type),
+        column=ColumnSpec(column.name, column.declared_type),
         restored_as=sch.restored_as(column),
         schema={
             "create": table.sql,
@@ -800,7 +801,7 @@ def write_migration(scaffold: Scaffold) -> Path:
         handle.write(scaffold.text)
     rivals = [entry.name for entry in folder.iterdir()
               if entry.name != scaffold.path.name
-              and (parsed := parse_filename(entry.name)) and parsed[0] == scaffold.version]
+              and (parsed := parse_migration_name(entry.name)) and parsed[0] == scaffold.version]
     if rivals:  # another `new` picked the same number at the same moment
         target.unlink()
         raise FileExists(f"{scaffold.path}: version {scaffold.version} was just taken by {rivals[0]}; "

@@ -310,3 +310,15 @@ def test_a_flyway_callback_is_not_a_migration():
     assert not is_flyway_callback(Path("V1__after_migrate.sql"))
     assert not is_flyway_callback(Path("001-aftermath.sql"))
     assert [f.code for f in lint_sql(FIXTURES["flyway"]["afterMigrate.sql"], schema=USERS)] == ["QS209"]
+
+
+def test_a_changed_opt_out_file_is_not_answered_from_the_cache(tmp_path, monkeypatch):
+    """diesel's metadata.toml decides whether up.sql runs in a transaction: the cached
+    verdict must follow it."""
+    folder = write(tmp_path / "migrations", {
+        k: v for k, v in FIXTURES["diesel"].items() if not k.endswith("metadata.toml")})
+    first = invoke(["lint", "--sql-runner", "diesel"], tmp_path, monkeypatch)
+    assert first.exit_code == 1 and "QS301" in first.stdout  # BEGIN inside diesel's transaction
+    (folder / "2024-01-03-000000_tags" / "metadata.toml").write_text("run_in_transaction = false\n")
+    again = invoke(["lint", "--sql-runner", "diesel"], tmp_path, monkeypatch)
+    assert again.exit_code == 0, again.output

@@ -224,13 +224,15 @@ def sql_pieces(text: str, dot_commands: list[DotCommand] | None = None) -> list[
                for m in _SECTION_MARKER_RE.finditer(text)] if "--" in text else []
     pieces = []
     found: list[DotCommand] = []
+    line, counted = 1, 0  # newlines counted up to offset `counted`: linear in the file
     for stmt in split_statements(text):
         if stmt.text[:1] == ".":
             cut = _without_dot_commands(stmt.text, stmt.start, found)
             if cut is None:
                 continue
             stmt = type(stmt)(*cut)
-        line = text.count("\n", 0, stmt.start) + 1
+        line += text.count("\n", counted, stmt.start)
+        counted = stmt.start
         column = stmt.start - text.rfind("\n", 0, stmt.start)
         end_line = line + stmt.text.count("\n")
         section = None

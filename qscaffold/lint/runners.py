@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 __all__ = ["SqlRunner", "RUNNERS", "runner_named", "half_of", "order_key", "chain_root",
-           "runs_as_written", "is_other_language_migration", "is_flyway_callback",
+           "runs_as_written", "is_other_language_migration", "is_flyway_callback", "sidecars",
            "DOT_COMMAND_RE"]
 
 
@@ -140,6 +140,17 @@ def is_other_language_migration(path: Path) -> bool:
     """A versioned migration the linter cannot read (goose's ``00005_x.go``, Flyway's
     ``V5__x.java``…): the schema after it is unknown."""
     return path.suffix.lower() in _OTHER_LANGUAGE and bool(_VERSIONED_RE.match(path.name))
+
+
+def sidecars(path: Path) -> list[Path]:
+    """The files beside a migration that change how it runs (diesel's ``metadata.toml``,
+    Flyway's ``V1__x.sql.conf``): part of what a cached verdict about it depends on."""
+    out = []
+    if path.name.lower() in ("up.sql", "down.sql") and path.parent.name[:1].isdigit():
+        out.append(path.parent / "metadata.toml")
+    if _FLYWAY_RE.match(path.name):
+        out.append(path.with_name(path.name + ".conf"))
+    return [p for p in out if p.is_file()]
 
 
 def runs_as_written(path: Path, text: str, runner: SqlRunner | None) -> bool:

@@ -4,6 +4,7 @@ import from here (and from :mod:`._syntax`, the statement reader), never from ea
 
 from __future__ import annotations
 
+from ...schema.features import FEATURES
 from ._syntax import created_name, parse_alter, parse_drop, rebuild_partner, tokenize
 
 REBUILD = ("rebuild the table instead: CREATE TABLE new_t with the new definition, "
@@ -11,11 +12,11 @@ REBUILD = ("rebuild the table instead: CREATE TABLE new_t with the new definitio
            "ALTER TABLE new_t RENAME TO t, then recreate its indexes, triggers and views "
            "(`qscaffold new … --pattern drop-column` writes one)")
 
-V_RENAME_COLUMN = (3, 25, 0)
-V_RENAME_REWRITES_FKS = (3, 26, 0)  # a rename rewrites other tables' foreign keys
-V_DROP_COLUMN = (3, 35, 0)
-V_CONSTRAINTS = (3, 53, 0)
-V_DROP_FK = (3, 54, 0)
+V_RENAME_COLUMN = FEATURES["rename-column"]
+V_RENAME_REWRITES_FKS = FEATURES["rename-rewrites-fks"]  # a rename rewrites other tables' keys
+V_DROP_COLUMN = FEATURES["drop-column"]
+V_CONSTRAINTS = FEATURES["constraint-alters"]
+V_DROP_FK = FEATURES["drop-foreign-key"]
 
 
 def recreated_later(stmt, name: str) -> bool:
