@@ -257,6 +257,12 @@ def _new_declarative(settings, name, to, renames, pattern, table, columns, datab
 # -- lint, rules ----------------------------------------------------------------------
 
 
+# the tools whose .sql migrations lint understands (qscaffold/lint/runners.py; kept here so
+# that `--help` does not import the linter)
+SQL_RUNNERS = ("qscaffold", "goose", "dbmate", "sqlx", "golang-migrate", "diesel", "flyway",
+               "sqlite3")
+
+
 def _check_target(ctx, param, value):
     if value is None:
         return None
@@ -287,7 +293,11 @@ def _check_target(ctx, param, value):
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
               help="Processes for folders of 100 files or more (Linux) [default: one per CPU, up to 8].")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write .qscaffold_cache/.")
-def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs: int, no_cache: bool) -> None:
+@click.option("--sql-runner", "sql_runner", type=click.Choice(SQL_RUNNERS, case_sensitive=False),
+              default=None, help="The tool that runs the .sql migrations: their layout and "
+              "transactions [default: sql_runner, else detected per file].")
+def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs: int,
+         no_cache: bool, sql_runner) -> None:
     """Check migration files (.py, .sql) or folders without running them.
 
     With no PATH, the migrations folder is checked. Exit status: 0 when nothing (or only
@@ -304,7 +314,8 @@ def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs
     from .lint.model import Severity
     from .lint.report import render
 
-    settings = _settings(target_sqlite=target, select=select, ignore=ignore, migrations_dir=migrations_dir)
+    settings = _settings(target_sqlite=target, select=select, ignore=ignore,
+                         migrations_dir=migrations_dir, sql_runner=sql_runner)
     findings = lint_paths(paths, settings=settings, jobs=jobs, cache=not no_cache)
     out, err = render(findings, output_format)
     if out:

@@ -27,7 +27,8 @@ Version = tuple[int, int, int]
 
 _PATH_KEYS = ("database", "migrations_dir", "templates_dir")
 _TABLE_KEYS = ("metadata_table", "history_table")  # the bookkeeping tables' names
-_KNOWN_KEYS = frozenset(_PATH_KEYS + ("target_sqlite", "select", "ignore", "busy_timeout") + _TABLE_KEYS)
+_KNOWN_KEYS = frozenset(_PATH_KEYS + ("target_sqlite", "select", "ignore", "busy_timeout",
+                                      "sql_runner") + _TABLE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ class Settings:
     history_table: str = "migration_history"
     pyproject: Path | None = None
     root: Path | None = None  # the project root: the folder of ``pyproject``, else the cwd
+    sql_runner: str | None = None  # the tool that runs the .sql migrations (lint/runners.py)
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -108,7 +110,7 @@ def _check_table(pyproject: Path, data: dict) -> dict:
             f"{pyproject}: unknown key {unknown[0]!r} in [tool.qscaffold] "
             f"({hint}known: {', '.join(sorted(_KNOWN_KEYS))})"
         )
-    for key in _PATH_KEYS + ("target_sqlite",) + _TABLE_KEYS:
+    for key in _PATH_KEYS + ("target_sqlite", "sql_runner") + _TABLE_KEYS:
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{pyproject}: [tool.qscaffold] {key} must be a string")
     if "target_sqlite" in table:
@@ -153,6 +155,7 @@ def load_settings(
     ignore: tuple[str, ...] | list[str] | str | None = None,
     cwd: Path | None = None,
     environ: dict | None = None,
+    sql_runner: str | None = None,
 ) -> Settings:
     """Resolve every setting from its flag, the environment, pyproject.toml and the defaults."""
     cwd = Path.cwd() if cwd is None else Path(cwd)
@@ -176,6 +179,14 @@ def load_settings(
     origin = str(pyproject) if pyproject else "settings"
     select_value, _ = pick("select", select, None, None)
     ignore_value, _ = pick("ignore", ignore, None, None)
+    runner, _ = pick("sql_runner", sql_runner, None, None)
+    if runner is not None:
+        from .lint.runners import RUNNERS
+
+        if runner.strip().lower() not in RUNNERS:
+            where = f"{origin}: [tool.qscaffold] sql_runner" if sql_runner is None else "--sql-runner"
+            raise ConfigError(f"{where}: unknown runner {runner!r} (one of {', '.join(RUNNERS)})")
+        runner = runner.strip().lower()
     timeout = table.get("busy_timeout", 30.0)
     if not isinstance(timeout, (int, float)) or timeout < 0:
         raise ConfigError(f"{origin}: [tool.qscaffold] busy_timeout must be a number of seconds")
@@ -192,6 +203,7 @@ def load_settings(
         history_table=table.get("history_table", "migration_history"),
         pyproject=pyproject,
         root=project_dir,
+        sql_runner=runner,
     )
 
 

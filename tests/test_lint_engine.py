@@ -486,7 +486,8 @@ def test_lint_sql_keeps_its_signature():
     import inspect
 
     params = inspect.signature(lint_sql).parameters
-    assert list(params) == ["sql", "path", "schema", "target", "select", "ignore", "section"]
+    assert list(params) == ["sql", "path", "schema", "target", "select", "ignore", "section",
+                            "sql_runner"]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for name, p in params.items() if name != "sql")
 
 

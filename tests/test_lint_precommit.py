@@ -34,10 +34,13 @@ def test_the_hook_manifest_matches_migration_files():
     pattern = re.search(r"^\s*files:\s*(.+)$", text, re.M).group(1).strip()
     regex = re.compile(pattern)
     for path in ("migrations/001-initial-schema.py", "app/migrations/0001_init.sql",
-                 "migrations/002-add-user-field.py"):
+                 "migrations/002-add-user-field.py", "migrations/0001_users.down.sql",
+                 "migrations/2024-01-01-000000_create_users/up.sql",  # diesel's folders
+                 "migrations/2024-01-01-000000_create_users/down.sql"):
         assert regex.search(path), path
     for path in ("qscaffold/cli.py", "migrations/README.md", "tests/test_x.py",
                  "migrations/__init__.py", "migrations/helpers.py", "migrations/old/001-x.py",
+                 "migrations/2024-01-01-000000_create_users/metadata.toml",
                  # Django's and Alembic's migrations are not qscaffold's
                  "polls/migrations/0001_initial.py", "app/migrations/0002_auto_20240101_1200.py",
                  "migrations/versions/1a2b3c4d5e6f_add_users.py", "migrations/01-too-short.py"):

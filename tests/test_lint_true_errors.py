@@ -186,3 +186,20 @@ def test_a_foreign_word_in_a_type_names_the_word_and_what_sqlite_made_of_it(colu
     if word == "NOL":
         assert "stays nullable" in finding.message
         conn.execute("INSERT INTO h (id, ip) VALUES (1, NULL)")  # no NOT NULL
+
+
+def test_the_cli_knows_every_runner_the_linter_knows():
+    from qscaffold.cli import SQL_RUNNERS
+    from qscaffold.lint.runners import RUNNERS
+
+    assert SQL_RUNNERS == tuple(RUNNERS)
+
+
+def test_a_query_repeated_after_its_table_is_dropped_is_checked_again():
+    """The same query text compiled twice: the second time against the schema after the
+    DROP, not from a statement cache that never rechecks an EXPLAIN."""
+    schema = "CREATE TABLE t (id INTEGER PRIMARY KEY);"
+    script = "SELECT id FROM t;\nDROP TABLE IF EXISTS t;\nSELECT id FROM t;\n"
+    found = [(f.line, f.code) for f in lint_sql(script, schema=schema) if f.code == "QS010"]
+    assert found == [(3, "QS010")]
+    assert run(script, setup=schema) == "no such table: t"

@@ -147,6 +147,9 @@ CASES = [
          T + "CREATE TABLE p (id INTEGER PRIMARY KEY);", TR, fk=True),
     Case("QS114", "ALTER TABLE t ADD COLUMN p_id INTEGER REFERENCES p (id)", "accept",
          T + "CREATE TABLE p (id INTEGER PRIMARY KEY);", TR, fk=True),
+    # ... with foreign keys off (qscaffold's runner) SQLite adds it
+    Case("QS114", "ALTER TABLE t ADD COLUMN p_id INTEGER NOT NULL DEFAULT 1 REFERENCES p (id)", "accept",
+         T + "CREATE TABLE p (id INTEGER PRIMARY KEY);", TR + "INSERT INTO p (id) VALUES (1);"),
     # QS115 STORED generated column
     Case("QS115", "ALTER TABLE t ADD COLUMN q2 INTEGER AS (qty * 2) STORED", "reject-rows", T, TR),
     Case("QS115", "ALTER TABLE t ADD COLUMN q2 INTEGER GENERATED ALWAYS AS (qty * 2) STORED", "reject-rows", T, TR),
@@ -340,6 +343,7 @@ CASES = [
     Case("QS305", "PRAGMA defer_foreign_keys = ON", "accept", T),
     # QS401 dropping a parent table outside a rebuild
     Case("QS401", "DROP TABLE IF EXISTS p", "runner", P, PR),
+    Case("QS401", "DROP TABLE IF EXISTS p", "reject-rows", P, PR, fk=True),  # sqlx: foreign keys on
     Case("QS401", "DROP TABLE p", "accept", P, PR, following="DROP TABLE ch;"),
     Case("QS401", "DROP TABLE IF EXISTS p", "accept", P, PR, section="down", following="DROP TABLE ch;"),
     Case("QS401", "DROP TABLE p", "accept",
@@ -529,7 +533,7 @@ def _id(case: Case) -> str:
 def test_rule_agrees_with_engine(case: Case):
     schema = case.setup + case.rows
     found = check(case.code, case.sql, schema=schema, target=case.target, section=case.section,
-                  following=case.following)
+                  following=case.following, foreign_keys=case.fk)
     if case.section not in RULES[case.code].sections:
         found = []  # the engine does not run the rule there
     flagged = case.expect not in ("accept", "other-error")
@@ -580,7 +584,7 @@ def test_lint_sql_reports_the_same_verdict(case: Case):
     """Through the whole linter (shadow replay, sections, following statements)."""
     script = case.sql.rstrip(";") + ";" + ("\n" + case.following if case.following else "")
     findings = lint_sql(script, schema=case.setup + case.rows, target=case.target,
-                        section=case.section)
+                        section=case.section, sql_runner="sqlx" if case.fk else None)
     first_line = [f for f in findings if f.line == 1]
     codes = {f.code for f in first_line}
     assert (case.code in codes) == (case.expect not in ("accept", "other-error")), findings
@@ -604,7 +608,7 @@ def test_verdicts_ignore_terminators_and_comments():
     statement change nothing."""
     for case in CASES:
         kw = dict(schema=case.setup + case.rows, target=case.target, section=case.section,
-                  following=case.following)
+                  following=case.following, foreign_keys=case.fk)
         plain = bool(check(case.code, case.sql, **kw))
         assert bool(check(case.code, case.sql + " ;", **kw)) == plain, case
         assert bool(check(case.code, "/* why */ " + case.sql + " ; -- trailing note", **kw)) == plain, case

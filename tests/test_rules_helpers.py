@@ -82,10 +82,11 @@ def run(sql: str, *, setup: str = "", rows: str = "", engine: str = "sqlite3", f
 
 
 def check(code: str, sql: str, *, schema: str | None = None, target=None, section="up",
-          following: str | None = None) -> list:
-    """What rule ``code`` yields for ``sql``."""
+          following: str | None = None, foreign_keys: bool = False) -> list:
+    """What rule ``code`` yields for ``sql`` (with foreign keys enforced or not)."""
     stmt = Statement.build(sql, schema=schema, target=target, section=section,
-                           following=statements(following) if following is not None else None)
+                           following=statements(following) if following is not None else None,
+                           foreign_keys=foreign_keys)
     return list(RULES[code].check(stmt) or ())
 
 

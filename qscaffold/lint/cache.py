@@ -33,6 +33,7 @@ from pathlib import Path
 from ..files import _sha256
 from .extract import Noqa
 from .model import Finding, Severity
+from .runners import sidecars
 
 CACHE_DIR = ".qscaffold_cache"
 CHECKPOINT_EVERY = 100
@@ -98,6 +99,8 @@ class LintCache:
             if previous is not None:
                 try:
                     content = _sha256(path.read_bytes()).hexdigest()
+                    for extra in sidecars(path):  # metadata.toml, V1__x.sql.conf
+                        content += _sha256(extra.read_bytes()).hexdigest()
                 except OSError:
                     previous = None
                 else:

@@ -37,8 +37,9 @@ from pathlib import Path
 
 from ..errors import UsageError
 from ..files import migration_path, parse_filename
-from ..sql import split_statements
+from ..sql import first_keywords, split_statements
 from .extract import (
+    DotCommand,
     Noqa,
     SqlCall,
     SqlPiece,
@@ -51,7 +52,9 @@ from .extract import (
 )
 from .model import FileUnit, Finding, SectionHistory, Severity, Statement, Version, parse_version
 from .registry import Rule, all_rules
-from .shadow import Shadow, classify, sql_words
+from .runners import (RUNNERS, SqlRunner, chain_root, half_of, is_flyway_callback,
+                      is_other_language_migration, order_key, runner_named, runs_as_written)
+from .shadow import Shadow, _pragma_boolean, classify, sql_words
 from .suggest import FOREIGN_SYNTAX_CODES, fix_for, wants_rewrite
 
 __all__ = ["lint_paths", "lint_sql", "classify", "is_sqlglot_blind_spot", "LINTABLE_SUFFIXES"]
@@ -97,6 +100,11 @@ class Options:
     target: Version
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    sql_runner: str | None = None  # the tool that runs the .sql files; None: detect per file
+
+    @property
+    def runner(self) -> SqlRunner | None:
+        return runner_named(self.sql_runner)
 
     @property
     def oracle_exact(self) -> bool:
@@ -111,8 +119,9 @@ class Options:
         return not any(code.startswith(p) or p == "ALL" for p in self.ignore)
 
 
-def make_options(target=None, select: Iterable[str] = (), ignore: Iterable[str] = ()) -> Options:
-    """Validated options: unknown codes and bad versions are :class:`UsageError`."""
+def make_options(target=None, select: Iterable[str] = (), ignore: Iterable[str] = (),
+                 sql_runner: str | None = None) -> Options:
+    """Validated options: unknown codes, runners and bad versions are :class:`UsageError`."""
     try:
         version = parse_version(target)
     except ValueError as exc:
@@ -120,7 +129,12 @@ def make_options(target=None, select: Iterable[str] = (), ignore: Iterable[str] 
     rules = all_rules()
     select = _normalise_codes(select, "select", rules)
     ignore = _normalise_codes(ignore, "ignore", rules)
-    return Options(version, select, ignore)
+    if sql_runner is not None:
+        if sql_runner.strip().lower() not in RUNNERS:
+            raise UsageError(f"--sql-runner: unknown runner {sql_runner!r} "
+                             f"(one of {', '.join(RUNNERS)})")
+        sql_runner = sql_runner.strip().lower()
+    return Options(version, select, ignore, sql_runner)
 
 
 def _normalise_codes(codes, option: str, rules: dict[str, Rule]) -> tuple[str, ...]:
@@ -167,6 +181,11 @@ class _Extracted:
     pieces: list[SqlPiece] = field(default_factory=list)
     noqas: list[Noqa] = field(default_factory=list)
     is_python: bool = True
+    # how its runner runs it (see lint/runners.py): inside a transaction it opens, or as
+    # written; with foreign keys on or off
+    wrapped: bool = True
+    foreign_keys: bool = False
+    dot_commands: list[DotCommand] = field(default_factory=list)
 
     def up_pieces(self) -> list[SqlPiece]:
         if not self.is_python:
@@ -177,8 +196,9 @@ class _Extracted:
         return any(c.literal is None and not c.dml_hint for c in self.calls if c.section == "up")
 
 
-def extract(path: Path, *, text: str | None = None) -> _Extracted:
-    """Read one file (or ``text`` standing for it) without running anything."""
+def extract(path: Path, *, text: str | None = None, runner: SqlRunner | None = None) -> _Extracted:
+    """Read one file (or ``text`` standing for it) without running anything; a ``.sql``
+    file as ``runner`` lays it out and runs it (detected from the file when ``None``)."""
     is_python = path.suffix.lower() != ".sql"
     result = _Extracted(path, is_python=is_python)
     if text is None:
@@ -194,8 +214,14 @@ def extract(path: Path, *, text: str | None = None) -> _Extracted:
             return result
     result.source = text
     if not is_python:
-        result.pieces = sql_pieces(text)
+        result.pieces = sql_pieces(text, result.dot_commands)
         result.noqas = sql_noqa(text)
+        if half_of(path) == "down":  # the down half of a two-file migration
+            for piece in result.pieces:
+                piece.section = "down"
+        detected_shell = runner is None and bool(result.dot_commands)
+        result.wrapped = not (detected_shell or runs_as_written(path, text, runner))
+        result.foreign_keys = runner is not None and runner.foreign_keys
         return result
     result.noqas = python_noqa(text)
     try:
@@ -214,6 +240,29 @@ def extract(path: Path, *, text: str | None = None) -> _Extracted:
 
 
 # -- linting one file -------------------------------------------------------------------
+
+
+@dataclass
+class _RunState:
+    """How the next statement of a section runs: inside a transaction (the runner's, or
+    one the file began itself) or not, and with foreign keys enforced or not."""
+
+    wrapped: bool
+    in_transaction: bool
+    foreign_keys: bool
+
+    @classmethod
+    def of(cls, ex: "_Extracted") -> "_RunState":
+        return cls(ex.wrapped, ex.wrapped, ex.foreign_keys)
+
+    def after(self, sql: str, kind: str) -> None:
+        if self.wrapped:
+            return  # BEGIN/COMMIT fail inside the runner's transaction; pragmas are no-ops
+        if kind == "transaction":
+            self.in_transaction = first_keywords(sql, 1) == ("BEGIN",)
+        elif kind == "pragma" and not self.in_transaction:
+            if first_keywords(sql, 2)[1:] == ("FOREIGN_KEYS",) and "=" in sql:
+                self.foreign_keys = _pragma_boolean(sql)
 
 
 class _Linter:
@@ -267,11 +316,19 @@ class _Linter:
         dynamic_at = min((i for i, c in enumerate(ex.calls)
                           if c.section == "up" and c.literal is None and not c.dml_hint),
                          default=None)
-        history = SectionHistory()
+        runner = self.options.runner
+        if ex.dot_commands and runner is not None and runner.name != "sqlite3":
+            for command in ex.dot_commands:
+                raws.append(self._raw(
+                    display, command.line, command.column, "QS001", None,
+                    f"SQLite rejects this statement: near \".\": syntax error (`{command.text}` "
+                    f"is a sqlite3 shell command; {runner.name} sends it to SQLite)",
+                    (command.line,)))
+        history, state = SectionHistory(), _RunState.of(ex)
         for i, piece in enumerate(up):
             if dynamic_at is not None and piece.call_index > dynamic_at:
                 shadow.known = False  # DDL built at run time came first: the schema is a guess
-            self._lint_statement(piece, shadow, display, raws, _following(up, i), history)
+            self._lint_statement(piece, shadow, display, raws, _following(up, i), history, state)
         if want_snapshots:
             snapshots["after_up"] = shadow.snapshot(named)
         # Statements outside up/down, then down(), are checked against the schema after up
@@ -280,10 +337,10 @@ class _Linter:
             if not group:
                 continue
             with shadow.scratch() as fork:
-                history = SectionHistory()
+                history, state = SectionHistory(), _RunState.of(ex)
                 for i, piece in enumerate(group):
                     self._lint_statement(piece, fork, display, raws, _following(group, i),
-                                         history)
+                                         history, state)
                 if key and want_snapshots:
                     snapshots[key] = fork.snapshot(named)
         if want_snapshots:
@@ -312,15 +369,22 @@ class _Linter:
                                          message), frozenset({int(line)})))
         return result
 
-    def _statement(self, piece: SqlPiece, schema, following=None, history=None) -> Statement:
-        return Statement(piece.text, piece.section, self.options.target, schema, piece.call,
+    def _statement(self, piece: SqlPiece, schema, following=None, history=None,
+                   state: _RunState | None = None) -> Statement:
+        stmt = Statement(piece.text, piece.section, self.options.target, schema, piece.call,
                          following, history=history)
+        if state is not None:
+            stmt.wrapped, stmt.in_transaction = state.wrapped, state.in_transaction
+            stmt.foreign_keys = state.foreign_keys
+        return stmt
 
     def _lint_statement(self, piece: SqlPiece, shadow: Shadow, display: str, raws: list[_Raw],
                         following: tuple[str, ...] | None = None,
-                        history: SectionHistory | None = None) -> None:
+                        history: SectionHistory | None = None,
+                        state: _RunState | None = None) -> None:
         kind = classify(piece.text)
-        stmt = self._statement(piece, shadow.conn if shadow.known else None, following, history)
+        stmt = self._statement(piece, shadow.conn if shadow.known else None, following, history,
+                               state)
         anchors = piece.anchor_lines
         local: list[_Raw] = []
         specific_error = False
@@ -345,6 +409,8 @@ class _Linter:
                                           message, stmt.normalized), frozenset(anchors)))
         if history is not None:
             history.note(piece.text)
+        if state is not None:
+            state.after(piece.text, kind)
         was_known = shadow.known
         error = shadow.replay(piece.text, kind)
         verdict = self._oracle(error, shadow, was_known, kind, piece.text)
@@ -565,8 +631,10 @@ def sort_findings(findings: Iterable[Finding]) -> list[Finding]:
 
 def lint_sql(sql: str, *, path: str = "<sql>", schema: str | Sequence[str] | None = None,
              target: str | Version | None = None, select: Iterable[str] = (),
-             ignore: Iterable[str] = (), section: str | None = None) -> list[Finding]:
-    """Lint ``sql`` as a ``.sql`` file would be linted.
+             ignore: Iterable[str] = (), section: str | None = None,
+             sql_runner: str | None = None) -> list[Finding]:
+    """Lint ``sql`` as a ``.sql`` file would be linted (run by ``sql_runner``: see
+    :mod:`qscaffold.lint.runners`).
 
     ``schema`` is DDL replayed into the shadow database first (a script or a list of
     statements); ``None`` means the schema is unknown, so schema-aware rules stay silent and
@@ -574,7 +642,7 @@ def lint_sql(sql: str, *, path: str = "<sql>", schema: str | Sequence[str] | Non
     ``section`` (``"up"``, ``"down"`` or ``None``) is what the rules see as
     :attr:`Statement.section`.
     """
-    options = make_options(target, select, ignore)
+    options = make_options(target, select, ignore, sql_runner)
     linter = _Linter(options)
     shadow = Shadow(known=schema is not None)
     try:
@@ -584,8 +652,9 @@ def lint_sql(sql: str, *, path: str = "<sql>", schema: str | Sequence[str] | Non
                 shadow.replay(stmt.text)
         shadow.settle()
         shadow.failed_words.clear()
-        ex = _Extracted(Path(path), source=sql, is_python=False,
-                        pieces=sql_pieces(sql), noqas=sql_noqa(sql))
+        ex = extract(Path(path if path.endswith(".sql") else path + ".sql"), text=sql,
+                     runner=options.runner)
+        ex.path = Path(path)
         for piece in ex.pieces:
             piece.section = section
         shadow.focus_on([p.text for p in ex.pieces])
@@ -613,7 +682,8 @@ def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1,
 
     Raises :class:`UsageError` for a missing path or a bad setting.
     """
-    options = make_options(settings.target_sqlite, settings.select, settings.ignore)
+    options = make_options(settings.target_sqlite, settings.select, settings.ignore,
+                           getattr(settings, "sql_runner", None))
     targets = collect_files(list(paths) or [settings.migrations_dir])
     store = None
     if cache:
@@ -624,7 +694,7 @@ def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1,
         store = LintCache.open(root, options, all_rules())
     by_folder: dict[Path, set[Path]] = {}
     for file in targets:
-        by_folder.setdefault(file.parent, set()).add(file)
+        by_folder.setdefault(chain_root(file), set()).add(file)
     findings: list[Finding] = []
     for folder, wanted in sorted(by_folder.items()):
         chain = _chain(folder, wanted)
@@ -717,7 +787,10 @@ def _lint_share(chain: list[Path], wanted: set[Path], start: int, stop: int,
             if store is not None and index and (index == first or index == len(chain) - 1
                                                 or index % _CHECKPOINT_EVERY == 0):
                 store.store_state(keys[index - 1], shadow.state())
-            ex = extract(file)
+            if is_other_language_migration(file):
+                shadow.known = False  # a migration the linter cannot read: schema unknown
+                continue
+            ex = extract(file, runner=options.runner)
             shadow.focus_on([p.text for p in (ex.pieces if report else ex.up_pieces())])
             if report:
                 display = str(file)
@@ -782,7 +855,8 @@ def collect_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(migration_path(p) for p in sorted(path.iterdir()) if _is_migration_candidate(p))
+            files.extend(migration_path(p) for p in _folder_members(path)
+                         if _is_migration_candidate(p))
         elif path.is_file():
             if path.suffix.lower() not in LINTABLE_SUFFIXES:
                 raise UsageError(f"{raw}: not a .py or .sql migration file")
@@ -801,18 +875,27 @@ def _is_migration_candidate(path: Path) -> bool:
     name = path.name
     suffix = path.suffix.lower()
     if suffix == ".sql":
-        return True
+        return not is_flyway_callback(path)
     return suffix == ".py" and name[:1].isdigit()
+
+
+def _folder_members(folder: Path) -> list[Path]:
+    """The files of a migrations folder, and the ``up.sql``/``down.sql`` of its
+    ``<version>_<name>/`` subfolders (diesel's layout)."""
+    out = []
+    for entry in sorted(folder.iterdir()):
+        if entry.is_dir() and entry.name[:1].isdigit():
+            out.extend(p for p in (entry / "up.sql", entry / "down.sql") if p.is_file())
+        else:
+            out.append(entry)
+    return out
 
 
 def _order_key(path: Path) -> tuple:
     parsed = parse_filename(path.name)
     if parsed is not None:
-        return (0, parsed[0], path.name)
-    digits = re.match(r"\d+", path.name)
-    if digits:
-        return (0, int(digits.group(0)), path.name)
-    return (1, 0, path.name)
+        return (0, (parsed[0],), path.name, 0)
+    return order_key(path)
 
 
 def _shared_versions(chain: list[Path]) -> dict[Path, list[Path]]:
@@ -830,16 +913,17 @@ def _starts_after_a_baseline(chain: list[Path]) -> bool:
     """Whether the folder's first migration is numbered above 1 (``0215__…``, ``010-…``):
     earlier migrations were squashed or deleted, so the schema they built is unknown.
     Timestamp versions (8 digits or more) say nothing about that."""
-    key = _order_key(chain[0]) if chain else (1, 0, "")
+    key = _order_key(chain[0]) if chain else (1, (0,), "", 0)
     digits = re.match(r"\d+", chain[0].name) if chain else None
-    return key[0] == 0 and key[1] > 1 and digits is not None and len(digits.group(0)) < 8
+    return key[0] == 0 and key[1][0] > 1 and digits is not None and len(digits.group(0)) < 8
 
 
 def _chain(folder: Path, wanted: set[Path]) -> list[Path]:
     """The folder's migration files in version order (the given ones included)."""
     members = set(wanted)
     try:
-        members.update(migration_path(p) for p in folder.iterdir() if _is_migration_candidate(p))
+        members.update(migration_path(p) for p in _folder_members(folder)
+                       if _is_migration_candidate(p) or is_other_language_migration(p))
     except OSError:
         pass
     return sorted(members, key=_order_key)

@@ -14,7 +14,7 @@ import tokenize
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..sql import first_keywords, split_statements
+from ..sql import first_keywords, skip_trivia, split_statements
 
 SQL_METHODS = frozenset({"exec", "execute", "executemany", "query", "executescript"})
 SINGLE_STATEMENT_METHODS = frozenset({"execute", "executemany", "query"})
@@ -185,15 +185,52 @@ _SECTION_MARKER_RE = re.compile(
     re.I | re.M)
 
 
-def sql_pieces(text: str) -> list[SqlPiece]:
+@dataclass
+class DotCommand:
+    """A sqlite3 shell command (``.timeout 30000``): a line of its own, not SQL."""
+
+    text: str
+    line: int
+    column: int
+
+
+def _without_dot_commands(text: str, start: int, found: list[DotCommand] | None):
+    """A statement's start and text once the sqlite3 shell commands on the lines before it
+    are cut off (the shell reads those where a statement would start); ``None`` when
+    nothing but commands is left."""
+    while text.startswith(".") and text[1:2].isalpha():
+        end = text.find("\n")
+        command = text if end < 0 else text[:end]
+        if found is not None:  # line holds the offset until sql_pieces turns it into one
+            found.append(DotCommand(command.rstrip(), start, 0))
+        if end < 0:
+            return None
+        rest = text[end:]
+        skipped = skip_trivia(rest)
+        start += end + skipped
+        text = rest[skipped:]
+        if not text.strip() or text.strip() == ";":
+            return None
+    return start, text
+
+
+def sql_pieces(text: str, dot_commands: list[DotCommand] | None = None) -> list[SqlPiece]:
     """The statements of a ``.sql`` file with exact positions. Files that mark their halves
     (``-- migrate:up``/``-- migrate:down``, ``-- +goose Up``/``Down``, ``-- +migrate Up``)
-    get ``up``/``down`` sections; otherwise the section is ``None``."""
+    get ``up``/``down`` sections; otherwise the section is ``None``. sqlite3 shell commands
+    (``.timeout 30000``) are not part of the statement after them; they are added to
+    ``dot_commands`` when a list is given."""
     markers = [(m.start(), next(g for g in m.groups() if g).lower())
                for m in _SECTION_MARKER_RE.finditer(text)] if "--" in text else []
     pieces = []
+    found: list[DotCommand] = []
     line, counted = 1, 0  # newlines counted up to offset `counted`: linear in the file
     for stmt in split_statements(text):
+        if stmt.text[:1] == ".":
+            cut = _without_dot_commands(stmt.text, stmt.start, found)
+            if cut is None:
+                continue
+            stmt = type(stmt)(*cut)
         line += text.count("\n", counted, stmt.start)
         counted = stmt.start
         column = stmt.start - text.rfind("\n", 0, stmt.start)
@@ -204,6 +241,12 @@ def sql_pieces(text: str) -> list[SqlPiece]:
                 section = name
         pieces.append(SqlPiece(stmt.text, line, column, end_line, section, None,
                                tuple(sorted({line, end_line}))))
+    if dot_commands is not None:
+        for command in found:  # .line held the offset until here
+            offset = command.line
+            command.line = text.count("\n", 0, offset) + 1
+            command.column = offset - text.rfind("\n", 0, offset)
+            dot_commands.append(command)
     return pieces
 
 

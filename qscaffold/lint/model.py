@@ -57,7 +57,7 @@ def format_version(version: Version) -> str:
 
 def shadow_database(ddl: str | list[str] = ()) -> sqlite3.Connection:
     """A throwaway in-memory database with ``ddl`` (a script or a list of statements) applied."""
-    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn = sqlite3.connect(":memory:", isolation_level=None, cached_statements=0)
     scripts = [ddl] if isinstance(ddl, str) else list(ddl)
     for script in scripts:
         for statement in split_statements(script):
@@ -155,8 +155,13 @@ class SectionHistory:
 
     renamed: dict[str, str] = field(default_factory=dict)  # new name (lower) → first old name
     copied_from: set[str] = field(default_factory=set)  # tables read by INSERT … SELECT (lower)
+    seen: int = 0  # statements noted so far: the index of the one being checked
+    # what the section leaves (qscaffold.lint.sequence.SectionEnd), computed once for all
+    # its statements by the first one that asks
+    end: object = None
 
     def note(self, sql: str) -> None:
+        self.seen += 1
         words = first_keywords(sql, 6)
         if words[:2] == ("ALTER", "TABLE") and "RENAME" in words:
             toks = [t for t in tokenize(sql) if t.kind != "op" or t.value == "."]
@@ -196,6 +201,8 @@ class Statement:
     # Whether the runner runs the file inside one transaction it opens (qscaffold's runner,
     # goose, dbmate, …) rather than as written (the sqlite3 shell, per-file opt-outs).
     wrapped: bool = True
+    # Whether a transaction is open when it runs: the runner's, or one the file began.
+    in_transaction: bool = True
     # Whether foreign key enforcement is on when the statement runs (off in qscaffold's
     # runner; on under sqlx, or after PRAGMA foreign_keys = ON in a file run as written).
     foreign_keys: bool = False
@@ -207,7 +214,7 @@ class Statement:
               target: str | Version | None = None, call: str | None = "exec",
               following: tuple[str, ...] | list[str] | None = None,
               preceding: tuple[str, ...] | list[str] = (), wrapped: bool = True,
-              foreign_keys: bool = False) -> "Statement":
+              in_transaction: bool | None = None, foreign_keys: bool = False) -> "Statement":
         """A statement for tests and tools: ``schema`` is DDL replayed into a fresh shadow,
         then ``preceding`` (the earlier statements of the same section)."""
         shadow = shadow_database(list(schema or ()) if not isinstance(schema, str) else schema)\
@@ -218,8 +225,9 @@ class Statement:
                 shadow.execute(sql_before)
             history.note(sql_before)
         after = tuple(following) if following is not None else None
+        in_transaction = wrapped if in_transaction is None else in_transaction
         return cls(sql.strip(), section, parse_version(target), shadow, call, after, wrapped,
-                   foreign_keys, history)
+                   in_transaction, foreign_keys, history)
 
     @cached_property
     def keywords(self) -> tuple[str, ...]:
@@ -257,15 +265,57 @@ class Statement:
     def parse_error(self) -> str | None:
         return self._parsed[1]
 
+    # -- readings the rules share, each computed once per statement -----------------
+
     @cached_property
-    def section_outcome(self):
+    def alter(self):
+        """The ``ALTER TABLE`` reading (:class:`qscaffold.lint.rules._syntax.Alter`), or
+        ``None`` for any other statement."""
+        if self.keywords[:2] != ("ALTER", "TABLE"):
+            return None
+        from .rules._syntax import parse_alter
+
+        return parse_alter(self.sql)
+
+    @cached_property
+    def create_table(self):
+        """The ``CREATE TABLE`` reading (:class:`qscaffold.lint.rules._syntax.CreateTable`),
+        or ``None`` for any other statement."""
+        if self.keywords[:1] != ("CREATE",):
+            return None
+        from .rules._syntax import parse_create_table
+
+        return parse_create_table(self.sql)
+
+    @cached_property
+    def error_on_copy(self) -> str | None:
+        """SQLite's message when this statement runs on a throwaway copy of the schema
+        (``None`` when it runs, or without a schema)."""
+        if self.schema is None:
+            return None
+        from .rules._syntax import run_on_copy
+
+        return run_on_copy(self.schema, self.sql)
+
+    @cached_property
+    def section_end(self):
         """What this statement and the rest of its section leave
-        (:class:`qscaffold.lint.sequence.Outcome`), run on a throwaway copy of the schema
-        (this statement alone when :attr:`following` is unknown); ``None`` without a
-        schema, or when this statement fails."""
+        (:class:`qscaffold.lint.sequence.SectionEnd`: foreign keys left without a parent
+        table, views and triggers left broken), run once per section on a throwaway copy
+        of the schema (this statement alone when :attr:`following` is unknown); ``None``
+        without a schema."""
+        from .sequence import section_end
+
+        return section_end(self)
+
+    def broken_by(self, name: str) -> dict:
+        """The views and triggers mentioning ``name`` that compiled before this statement,
+        do not after it, and are still broken at the end of the section: ``(kind, name)``
+        → SQLite's message."""
         from .sequence import outcome_of
 
-        return outcome_of(self)
+        outcome = outcome_of(self, name)
+        return outcome.broken if outcome is not None else {}
 
     @cached_property
     def normalized(self) -> str:

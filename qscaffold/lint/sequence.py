@@ -4,12 +4,13 @@ A migration may break something for a while and mend it later: a rebuild drops t
 parent table while its children still point at it, then rebuilds the children; a view is
 dropped with its table and created again after the rename. Rules that report a broken
 schema therefore ask what the *section* (``up()``, ``down()``, a ``.sql`` file) leaves,
-not what the statement leaves: :func:`outcome_of` runs the statement and the DDL after it
-on a throwaway copy of the shadow schema (a SAVEPOINT rolled back) and reports
+not what the statement leaves.
 
-- the foreign keys left pointing at a table that no longer exists, by parent table, and
-- the views and triggers that compiled before the statement, no longer compile after it,
-  and still do not at the end.
+:func:`section_end` runs the rest of the section once, on a throwaway copy of the shadow
+schema (a SAVEPOINT rolled back), from the first statement that asks; every later statement
+of the section shares the result (it is the same end state), so the cost is one replay per
+section, not one per statement. :func:`outcome_of` adds what only the statement itself can
+say: the views and triggers that compiled before it and no longer do after it.
 
 Only DDL and the connection pragmas the shadow replays are run; queries and DML change no
 schema (the shadow holds no rows), and nothing that touches files ever runs.
@@ -27,6 +28,19 @@ from .model import Statement, scratch
 _BROKEN_RE = re.compile(r"^error in (view|trigger) (.+?): (.*)$", re.S)
 _PROBE = "_qs_probe"
 _MAX_BROKEN = 50  # views and triggers listed at most (each one costs a probe)
+_COMPILES = [0]
+
+
+@dataclass
+class SectionEnd:
+    """What the rest of a section leaves, from the statement that computed it on."""
+
+    # parent table (lower-cased) → [(child table, child column)] whose parent is missing
+    missing_parents: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    # (kind, name) → SQLite's message, for the views and triggers broken at the end
+    broken: dict[tuple[str, str], str] = field(default_factory=dict)
+    # (index of a statement that failed on a broken view or trigger, (kind, name))
+    blocking: list[tuple[int, tuple[str, str]]] = field(default_factory=list)
 
 
 @dataclass
@@ -40,25 +54,22 @@ class Outcome:
     broken: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
-def outcome_of(stmt: Statement) -> Outcome | None:
-    """The :class:`Outcome` of ``stmt`` and the statements after it in its section (just
-    ``stmt`` when they are unknown)."""
+def section_end(stmt: Statement) -> SectionEnd | None:
+    """What ``stmt`` and the statements after it in its section leave (just ``stmt`` when
+    they are unknown); shared through the section's history once computed."""
     conn = stmt.schema
     if conn is None:
         return None
+    history = stmt.history
+    if history is not None and history.end is not None:
+        return history.end
     from .shadow import classify, replayed_pragma
 
+    first = history.seen if history is not None else 0
+    end = SectionEnd()
     with scratch(conn, progress=False):
-        before = broken_dependents(conn)
-        try:
-            conn.execute(stmt.sql).fetchall()
-        except sqlite3.Error:
-            return None  # the statement fails: other verdicts say why
-        after = broken_dependents(conn)
-        newly = {key: message for key, message in after.items() if key not in before}
-        blocking: set[tuple[str, str]] = set()  # broken ones a later statement fails on
-        for sql in stmt.following or ():
-            kind = classify(sql)
+        for offset, sql in enumerate((stmt.sql, *(stmt.following or ()))):
+            kind = classify(sql) if offset else "ddl"
             if kind == "ddl" or (kind == "pragma" and replayed_pragma(sql)):
                 try:
                     conn.execute(sql).fetchall()
@@ -67,13 +78,66 @@ def outcome_of(stmt: Statement) -> Outcome | None:
                     # the view or trigger it names, if that is why)
                     match = _BROKEN_RE.match(str(exc))
                     if match:
-                        blocking.add((match.group(1), match.group(2)))
-        at_end = broken_dependents(conn) if newly else {}
-        outcome = Outcome(missing_parents=missing_parents(conn))
-        for key, message in newly.items():
-            if key in at_end and key not in blocking:
-                outcome.broken[key] = message
+                        end.blocking.append((first + offset, (match.group(1), match.group(2))))
+        end.missing_parents = missing_parents(conn)
+        end.broken = broken_dependents(conn)
+    if history is not None:
+        history.end = end
+    return end
+
+
+def outcome_of(stmt: Statement, name: str | None = None) -> Outcome | None:
+    """The :class:`Outcome` of ``stmt`` and the statements after it in its section. Only
+    views and triggers whose SQL mentions ``name`` (the table or view the statement drops
+    or renames) are checked for being broken by it; without ``name``, none are."""
+    end = section_end(stmt)
+    if end is None:
+        return None
+    outcome = Outcome(missing_parents=end.missing_parents)
+    here = stmt.history.seen if stmt.history is not None else 0
+    blocking = {key for index, key in end.blocking if index > here}
+    conn = stmt.schema
+    candidates = [key for key in end.broken if key not in blocking and name
+                  and _mentions(conn, key, name)]
+    if not candidates:
+        return outcome
+    triggers = any(kind == "trigger" for kind, _ in candidates)
+    before = _compile_errors(conn, candidates, triggers)
+    with scratch(conn, progress=False):
+        try:
+            conn.execute(stmt.sql).fetchall()
+        except sqlite3.Error:
+            return None  # the statement fails: other verdicts say why
+        after = _compile_errors(conn, candidates, triggers)
+    for key in candidates:
+        if key in after and key not in before:
+            outcome.broken[key] = after[key]
     return outcome
+
+
+def _mentions(conn: sqlite3.Connection, key: tuple[str, str], name: str) -> bool:
+    row = conn.execute("SELECT instr(lower(sql), ?) FROM sqlite_master WHERE type = ? AND name = ?",
+                       (name.lower(), key[0], key[1])).fetchone()
+    return bool(row and row[0])
+
+
+def _compile_errors(conn: sqlite3.Connection, keys, triggers: bool) -> dict:
+    """Which of the views and triggers ``keys`` do not compile now: ``(kind, name)`` →
+    message. A view is compiled on its own; triggers need the schema-wide probe."""
+    out = broken_dependents(conn) if triggers else {}
+    for kind, obj in keys:
+        if kind != "view":
+            continue
+        quoted = '"' + obj.replace('"', '""') + '"'
+        _COMPILES[0] += 1
+        try:
+            # an EXPLAIN never checks the schema it was prepared against, so the text is
+            # made new each time: the connection's statement cache must not answer
+            conn.execute(f"EXPLAIN SELECT * FROM {quoted} /* {_COMPILES[0]} */").fetchall()
+            out.pop((kind, obj), None)
+        except sqlite3.Error as exc:
+            out[(kind, obj)] = f"no longer compiles: {exc}"
+    return {key: message for key, message in out.items() if key in set(keys)}
 
 
 def missing_parents(conn: sqlite3.Connection) -> dict[str, list[tuple[str, str]]]:

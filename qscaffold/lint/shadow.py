@@ -253,8 +253,10 @@ class Shadow:
         self.conn: ShadowConnection = self._connect()
 
     def _connect(self) -> ShadowConnection:
+        # no statement cache: an EXPLAIN never checks the schema it was prepared against,
+        # so a cached one would compile `SELECT id FROM t` again after DROP TABLE t
         conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False,
-                               factory=ShadowConnection)
+                               factory=ShadowConnection, cached_statements=0)
         conn.progress = self._progress
         conn.set_progress_handler(self._progress, 1000)
         return conn

@@ -4,32 +4,12 @@ from __future__ import annotations
 
 import re
 
-from ...schema.features import FEATURES
 from ..model import Severity, format_version
 from ..registry import rule
-from ._syntax import at, close_paren, is_name, is_op, is_word, name_of, parse_alter, quote, \
+from ._syntax import at, close_paren, is_name, is_op, is_word, name_of, quote, \
     table_sql, tokenize
 
-REBUILD = ("rebuild the table instead: CREATE TABLE new_t with the new definition, "
-           "INSERT INTO new_t (cols) SELECT cols FROM t, DROP TABLE t, "
-           "ALTER TABLE new_t RENAME TO t, then recreate its indexes, triggers and views "
-           "(`qscaffold new … --pattern drop-column` writes one)")
-
-V_RENAME_COLUMN = FEATURES["rename-column"]
-V_DROP_COLUMN = FEATURES["drop-column"]
-V_CONSTRAINTS = FEATURES["constraint-alters"]
-V_DROP_FK = FEATURES["drop-foreign-key"]
-
-
-def alter_of(stmt):
-    """The statement's ALTER TABLE reading, cached on the statement (``None`` otherwise)."""
-    if stmt.keywords[:2] != ("ALTER", "TABLE"):
-        return None
-    cached = stmt.__dict__.get("_qs_alter", False)
-    if cached is False:
-        cached = parse_alter(stmt.sql)
-        stmt.__dict__["_qs_alter"] = cached
-    return cached
+from .helpers import REBUILD, V_CONSTRAINTS, V_DROP_COLUMN, V_DROP_FK, V_RENAME_COLUMN
 
 
 def _fix_for(a) -> str:
@@ -109,6 +89,9 @@ def unsupported_alter_form(stmt):
     CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
     CREATE UNIQUE INDEX IF NOT EXISTS uq_email ON users (email);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     kw = stmt.keywords
     if kw[:1] == ("ALTER",) and len(kw) > 1 and kw[1] != "TABLE":
@@ -119,7 +102,7 @@ def unsupported_alter_form(stmt):
         yield ("SQLite has no RENAME TABLE (`near \"RENAME\": syntax error`); use "
                + _rename_table_form(stmt.sql))
         return
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action != "unsupported":
         return
     near = a.near_353 if stmt.target >= V_CONSTRAINTS else a.near
@@ -159,8 +142,11 @@ def multiple_alter_actions(stmt):
     ALTER TABLE t ADD COLUMN a TEXT;
     ALTER TABLE t ADD COLUMN b TEXT;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.multiple and a.action != "unsupported":
         yield ('ALTER TABLE takes one action (`near ",": syntax error`); write one '
                "ALTER TABLE statement per action")
@@ -189,8 +175,11 @@ def if_exists_in_alter(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     ALTER TABLE t ADD COLUMN note TEXT;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.if_exists:
         yield ('SQLite has no IF [NOT] EXISTS in ALTER TABLE (`near "EXISTS": syntax error`); '
                "remove it (in Python, guard with db.has_column() if needed)")
@@ -217,8 +206,11 @@ def qualified_rename_target(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     ALTER TABLE main.t RENAME TO t2;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.action == "rename-table" and a.new_name_qualified:
         yield ('the new name of RENAME TO takes no schema (`near ".": syntax error`); '
                "write RENAME TO name and qualify the table being altered instead")
@@ -251,8 +243,11 @@ def alter_protected_object(stmt):
     DROP VIEW IF EXISTS v;
     CREATE VIEW IF NOT EXISTS v AS SELECT id, name FROM t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action in ("unsupported", "unknown"):
         return
     if a.table.lower().startswith("sqlite_"):
@@ -308,8 +303,11 @@ def rename_column_unavailable(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, nmae TEXT);
     ALTER TABLE t RENAME COLUMN nmae TO name;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.action == "rename-column" and stmt.target < V_RENAME_COLUMN:
         yield (f"RENAME COLUMN needs SQLite 3.25.0; the target is {format_version(stmt.target)}: "
                "raise --target-sqlite or " + REBUILD)
@@ -342,8 +340,11 @@ def drop_column_unavailable(stmt):
     DROP TABLE t;
     ALTER TABLE new_t RENAME TO t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is not None and a.action == "drop-column" and stmt.target < V_DROP_COLUMN:
         yield (f"DROP COLUMN needs SQLite 3.35.0; the target is {format_version(stmt.target)}: "
                "raise --target-sqlite or " + REBUILD)
@@ -383,8 +384,11 @@ def constraint_alter_unavailable(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, qty INTEGER);
     ALTER TABLE t ADD CONSTRAINT qty_positive CHECK (qty > 0);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action not in _FORMS_353 or stmt.target >= V_CONSTRAINTS:
         return
     near = {"add-check": "CONSTRAINT" if a.constraint else "CHECK", "drop-constraint": "CONSTRAINT"}
@@ -414,7 +418,7 @@ def _named_constraints(create_sql: str) -> dict[str, str]:
 def _dropped_constraint(stmt):
     """For ``ALTER TABLE t DROP CONSTRAINT n`` on a target that has it and a table the schema
     knows: ``(the ALTER, t's sqlite_master row, what kind of clause n names or None)``."""
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action != "drop-constraint" or stmt.target < V_CONSTRAINTS or not a.constraint:
         return None
     obj = table_sql(stmt.schema, a.table)
@@ -450,6 +454,9 @@ def drop_constraint_refused(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, qty INTEGER CONSTRAINT qty_positive CHECK (qty > 0));
     ALTER TABLE t DROP CONSTRAINT qty_positive;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     dropped = _dropped_constraint(stmt)
     if dropped is None:
@@ -493,6 +500,9 @@ def drop_constraint_name_only(stmt):
     DROP TABLE t;
     ALTER TABLE new_t RENAME TO t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     dropped = _dropped_constraint(stmt)
     if dropped is None:
@@ -532,8 +542,11 @@ def constraint_validates_rows(stmt):
     -- then:
     ALTER TABLE t ADD CONSTRAINT qty_positive CHECK (qty > 0);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or stmt.target < V_CONSTRAINTS:
         return
     if a.action == "add-check":

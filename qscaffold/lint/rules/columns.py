@@ -10,9 +10,9 @@ from ...schema.features import FEATURES
 from ...schema.quote import quote_string
 from ..model import Severity
 from ..registry import rule
-from ._syntax import (ROWID_NAMES, STRICT_TYPES, at, close_paren, is_op, is_word, run_on_copy,
+from ._syntax import (ROWID_NAMES, STRICT_TYPES, at, close_paren, is_op, is_word,
                       source, table_sql, tokenize)
-from .alter import REBUILD, V_DROP_COLUMN, alter_of
+from .helpers import REBUILD, V_DROP_COLUMN
 
 V_VALIDATES = FEATURES["add-column-validates"]
 V_STRICT_DEFAULT = FEATURES["strict-default-checked"]
@@ -21,7 +21,7 @@ _CURRENT = {"CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"}
 
 
 def _add(stmt):
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action != "add-column" or a.coldef is None:
         return None
     return a
@@ -97,6 +97,9 @@ def add_column_trailing_line_comment(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     ALTER TABLE t ADD COLUMN note TEXT /* free text from the user */
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = _add(stmt)
     if not a:
@@ -131,6 +134,9 @@ def add_column_primary_key(stmt):
     DROP TABLE t;
     ALTER TABLE new_t RENAME TO t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = _add(stmt)
     if a and a.coldef.has("pk"):
@@ -157,6 +163,9 @@ def add_column_unique(stmt):
     ALTER TABLE t ADD COLUMN email TEXT;
     CREATE UNIQUE INDEX IF NOT EXISTS t_email_unique ON t (email);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = _add(stmt)
     if a and a.coldef.has("unique"):
@@ -188,6 +197,9 @@ def add_column_not_null_no_default(stmt):
     INSERT INTO t (id) VALUES (1);
     ALTER TABLE t ADD COLUMN status TEXT NOT NULL DEFAULT 'active';
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = _add(stmt)
     if not a or not a.coldef.has("notnull") or a.coldef.has("generated"):
@@ -231,6 +243,9 @@ def add_column_non_constant_default(stmt):
     ALTER TABLE t ADD COLUMN created_at TEXT;
     UPDATE t SET created_at = CURRENT_TIMESTAMP WHERE created_at IS NULL;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a = _add(stmt)
     if not a:
@@ -246,16 +261,20 @@ def add_column_non_constant_default(stmt):
       "ADD COLUMN … REFERENCES with a non-NULL default")
 def add_column_references_default(stmt):
     """## What it does
-    Flags `ALTER TABLE t ADD COLUMN c … REFERENCES p … DEFAULT x` with a non-NULL default.
+    Flags `ALTER TABLE t ADD COLUMN c … REFERENCES p … DEFAULT x` with a non-NULL default
+    where foreign keys are enforced while it runs: under sqlx (which turns them on), or after
+    `PRAGMA foreign_keys = ON` in a file run as written.
 
     ## Why is this bad?
     With foreign keys on, SQLite fails on a table with rows:
     `Cannot add a REFERENCES column with non-NULL default value`. With them off (as
-    qscaffold's runner does during a migration) every existing row points at parent `x`, and
-    the runner's `PRAGMA foreign_key_check` fails unless that parent row exists.
+    qscaffold's runner has them during a migration) SQLite adds the column; whether the
+    existing rows then point at a parent row is data, which `PRAGMA foreign_key_check`
+    judges, not the statement.
 
     ## Example
     ```sql
+    -- foreign keys: on
     CREATE TABLE p (id INTEGER PRIMARY KEY);
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     INSERT INTO t (id) VALUES (1);
@@ -264,20 +283,27 @@ def add_column_references_default(stmt):
 
     Use instead:
     ```sql
+    -- foreign keys: on
     CREATE TABLE p (id INTEGER PRIMARY KEY);
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     INSERT INTO t (id) VALUES (1);
     ALTER TABLE t ADD COLUMN p_id INTEGER REFERENCES p (id);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#altertabaddcol
+    - https://www.sqlite.org/foreignkeys.html
     """
+    if not stmt.foreign_keys:
+        return  # with them off SQLite adds it; whether rows then match is foreign_key_check's
     a = _add(stmt)
     if not a or not a.coldef.has("references"):
         return
     default = a.coldef.get("default")
     if default is not None and default.expr and not _is_null(default.expr):
         yield ("`Cannot add a REFERENCES column with non-NULL default value` once the table has "
-               "rows (foreign keys on), and a dangling reference for foreign_key_check otherwise: "
-               "add it with no default and fill it with UPDATE")
+               "rows (foreign keys are on where this runs): add it with no default and fill it "
+               "with UPDATE")
 
 
 @rule("QS115", "add-column-stored-generated", Severity.ERROR,
@@ -303,6 +329,10 @@ def add_column_stored_generated(stmt):
     INSERT INTO t (id, price) VALUES (1, 10);
     ALTER TABLE t ADD COLUMN price_cents INTEGER GENERATED ALWAYS AS (price * 100) VIRTUAL;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#altertabaddcol
+    - https://www.sqlite.org/gencol.html
     """
     a = _add(stmt)
     if a and any(c.kind == "generated" and c.stored for c in a.coldef.constraints):
@@ -354,6 +384,14 @@ def add_column_validates_rows(stmt):
     INSERT INTO t (id) VALUES (1);
     ALTER TABLE t ADD COLUMN qty INTEGER DEFAULT 1 CHECK (qty > 0);
     ```
+
+    ## Known problems
+    Whether existing rows violate the CHECK or NOT NULL depends on the data, which the
+    linter never sees.
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#altertabaddcol
+    - https://www.sqlite.org/gencol.html
     """
     a = _add(stmt)
     if not a:
@@ -421,6 +459,9 @@ def strict_type(stmt):
     ```sql
     CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT CHECK (length(name) <= 10)) STRICT;
     ```
+
+    ## References
+    - https://www.sqlite.org/stricttables.html
     """
     from ._syntax import parse_create_table
 
@@ -488,8 +529,12 @@ def rowid_alias_column(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     ALTER TABLE t ADD COLUMN row_ref TEXT;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
+    - https://www.sqlite.org/lang_createtable.html#rowid
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action not in ("add-column", "drop-column", "rename-column"):
         return
     if stmt.schema is not None and _without_rowid(stmt, a.table):
@@ -533,8 +578,11 @@ def duplicate_column(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, email TEXT);
     ALTER TABLE t ADD COLUMN email_verified INTEGER;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or stmt.schema is None or a.action not in ("add-column", "rename-column"):
         return
     obj = table_sql(stmt.schema, a.table)
@@ -554,7 +602,7 @@ def duplicate_column(stmt):
 
 def _drop_outcome(stmt):
     """``(alter, engine message or None)`` for a DROP COLUMN the schema can judge."""
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action != "drop-column" or stmt.schema is None or stmt.target < V_DROP_COLUMN:
         return None, None
     if a.multiple or a.if_exists:
@@ -562,10 +610,7 @@ def _drop_outcome(stmt):
     obj = table_sql(stmt.schema, a.table)
     if obj is None or obj[0] != "table":
         return None, None
-    key = "_qs_drop_outcome"
-    if key not in stmt.__dict__:
-        stmt.__dict__[key] = run_on_copy(stmt.schema, stmt.sql)
-    return a, stmt.__dict__[key]
+    return a, stmt.error_on_copy
 
 
 @rule("QS131", "drop-key-column", Severity.ERROR,
@@ -593,6 +638,9 @@ def drop_key_column(stmt):
     DROP TABLE t;
     ALTER TABLE new_t RENAME TO t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a, error = _drop_outcome(stmt)
     if error and error.startswith(("cannot drop PRIMARY KEY column", "cannot drop UNIQUE column")):
@@ -630,6 +678,9 @@ def drop_referenced_column(stmt):
     DROP INDEX IF EXISTS ix_t_email;
     ALTER TABLE t DROP COLUMN email;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a, error = _drop_outcome(stmt)
     if not error:
@@ -666,6 +717,9 @@ def drop_last_column(stmt):
     CREATE TABLE t (a TEXT);
     DROP TABLE IF EXISTS t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a, error = _drop_outcome(stmt)
     if error and "no other columns exist" in error:
@@ -730,6 +784,9 @@ def drop_column_silent_breakage(stmt):
     CREATE TRIGGER IF NOT EXISTS tr_t AFTER UPDATE OF status ON t
     BEGIN INSERT INTO log (t_id) VALUES (new.id); END;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html
     """
     a, error = _drop_outcome(stmt)
     if a is None or error is not None:
@@ -744,33 +801,3 @@ def drop_column_silent_breakage(stmt):
         if _reads_star(sql or "", a.table):
             yield (f"view {name} reads {a.table} with SELECT *: it silently loses {a.column}; "
                    "list the view's columns explicitly")
-
-
-@rule("QS702", "drop-column", Severity.WARNING, "Destructive DROP COLUMN in up()",
-      sections=("up", None))
-def drop_column(stmt):
-    """## What it does
-    Flags `ALTER TABLE t DROP [COLUMN] c` in `up()` (never in `down()`, which is expected to
-    undo).
-
-    ## Why is this bad?
-    The column's data is gone: `down()` can add the column back but not its values, and
-    application code still reading the column breaks at once. Stop using the column first
-    (renaming it is reversible and keeps the data), then drop it in a later release.
-
-    ## Example
-    ```sql
-    CREATE TABLE t (id INTEGER PRIMARY KEY, legacy TEXT);
-    ALTER TABLE t DROP COLUMN legacy;
-    ```
-
-    Use instead:
-    ```sql
-    CREATE TABLE t (id INTEGER PRIMARY KEY, legacy TEXT);
-    ALTER TABLE t RENAME COLUMN legacy TO legacy_unused;
-    ```
-    """
-    a = alter_of(stmt)
-    if a is not None and a.action == "drop-column":
-        yield (f"DROP COLUMN {a.column} destroys its data and down() cannot restore it: make "
-               "sure no code reads it and the data is not needed (or add a noqa)")

@@ -6,10 +6,9 @@ import re
 
 from ..model import Severity
 from ..registry import rule
-from ._syntax import (at, compile_alone, created_name, is_op, is_word, parse_create_table,
+from ._syntax import (at, compile_alone, created_name, is_op, is_word,
                       parse_drop, table_sql, tokenize, words_at)
 from ._syntax import is_rebuild_name, tables_within
-from .alter import alter_of
 
 # Words SQLite's parser refuses as an unquoted column name (probed on the engine).
 RESERVED = frozenset(
@@ -21,12 +20,7 @@ RESERVED = frozenset(
 
 
 def _create_table(stmt):
-    if stmt.keywords[:1] != ("CREATE",):
-        return None
-    key = "_qs_create_table"
-    if key not in stmt.__dict__:
-        stmt.__dict__[key] = parse_create_table(stmt.sql)
-    return stmt.__dict__[key]
+    return stmt.create_table
 
 
 def _pk_columns(table):
@@ -116,6 +110,13 @@ def double_quoted_string(stmt):
     CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY,
         status TEXT CHECK (status IN ('active', 'disabled')));
     ```
+
+    ## Known problems
+    A word that names a column of a table the linter cannot see (the schema is unknown,
+    or the column comes from an attached database) is taken for a string.
+
+    ## References
+    - https://www.sqlite.org/quirks.html#dblquote
     """
     kw = stmt.keywords
     if not kw or '"' not in stmt.sql:
@@ -168,6 +169,9 @@ def nullable_or_non_alias_primary_key(stmt):
     ```sql
     CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT);
     ```
+
+    ## References
+    - https://www.sqlite.org/quirks.html#primary_keys_can_sometimes_contain_nulls
     """
     table = _create_table(stmt)
     if table is None or table.as_select or any("WITHOUT ROWID" in o for o in table.options):
@@ -215,6 +219,9 @@ def autoincrement_misuse(stmt):
     ```sql
     CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT);
     ```
+
+    ## References
+    - https://www.sqlite.org/autoinc.html
     """
     table = _create_table(stmt)
     if table is None or table.as_select:
@@ -316,6 +323,13 @@ def foreign_dialect(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY);
     DELETE FROM t WHERE 1;
     ```
+
+    ## Known problems
+    It knows a list of other databases' keywords and forms; others are left to SQLite's
+    own syntax error (QS001).
+
+    ## References
+    - https://www.sqlite.org/lang.html
     """
     kw = stmt.keywords
     if not kw:
@@ -356,7 +370,7 @@ def foreign_dialect(stmt):
                 yield f"`{hit[0]}`: {hit[1]}"
         return
     if first == "ALTER":
-        a = alter_of(stmt)
+        a = stmt.alter
         if a is not None and a.action == "add-column" and a.coldef is not None:
             coldef = a.act[1:] if not is_word(at(a.act, 1), "COLUMN") else a.act[2:]
             probe = "CREATE TABLE qs_probe (" + stmt.sql[coldef[0].start:a.act[-1].end] + ")"
@@ -415,6 +429,9 @@ def create_table_like(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
     CREATE TABLE IF NOT EXISTS t_archive (id INTEGER PRIMARY KEY, name TEXT);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_createtable.html
     """
     if stmt.keywords[:1] != ("CREATE",):
         return
@@ -461,6 +478,9 @@ def invalid_create_table(stmt):
     ```sql
     CREATE TABLE IF NOT EXISTS t (id INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_createtable.html
     """
     table = _create_table(stmt)
     if table is None or table.as_select:
@@ -506,7 +526,7 @@ def _name_tokens(stmt, toks):
             if table is not None:
                 out += [c.name_tok for c in table.columns]
     elif kw[:2] == ("ALTER", "TABLE"):
-        a = alter_of(stmt)
+        a = stmt.alter
         if a is not None and a.coldef is not None:
             out.append(a.coldef.name_tok)
         if a is not None and a.action == "rename-column":
@@ -535,6 +555,9 @@ def keyword_identifier(stmt):
     ```sql
     CREATE TABLE IF NOT EXISTS items (id INTEGER PRIMARY KEY, "order" INTEGER);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_keywords.html
     """
     toks = tokenize(stmt.sql)
     for t in _name_tokens(stmt, toks):
@@ -567,6 +590,10 @@ def drop_wrong_kind(stmt):
     CREATE VIEW IF NOT EXISTS v AS SELECT id FROM t;
     DROP VIEW IF EXISTS v;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_droptable.html
+    - https://www.sqlite.org/lang_dropview.html
     """
     if stmt.keywords[:1] != ("DROP",) or stmt.schema is None:
         return
@@ -669,7 +696,7 @@ def foreign_word_in_type(stmt):
         table = _create_table(stmt)
         columns = table.columns if table is not None else []
     elif kw[:2] == ("ALTER", "TABLE"):
-        a = alter_of(stmt)
+        a = stmt.alter
         columns = [a.coldef] if a is not None and a.coldef is not None else []
     if not columns:
         return

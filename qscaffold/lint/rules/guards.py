@@ -7,6 +7,7 @@ from ..model import Severity
 from ..registry import rule
 from ._syntax import (at, created_name, depth_map, is_name, is_op, is_word, parse_drop,
                       same_definition, table_sql, tokenize)
+from .helpers import is_rebuild_drop
 
 
 def _create(stmt, *kinds):
@@ -105,8 +106,6 @@ def create_other_no_if_not_exists(stmt):
 def in_rebuild_drop(stmt, drop) -> bool:
     """Whether ``DROP TABLE x`` is step 6 of a recognised rebuild (``new_x`` exists, or a
     later statement recreates ``x``)."""
-    from .rebuild import is_rebuild_drop
-
     return drop.kind == "TABLE" and is_rebuild_drop(stmt, drop.name)
 
 
@@ -207,6 +206,9 @@ def create_table_as_select(stmt):
     CREATE TABLE IF NOT EXISTS t_copy (id INTEGER PRIMARY KEY, email TEXT NOT NULL UNIQUE);
     INSERT INTO t_copy (id, email) SELECT id, email FROM t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_createtable.html#createtabas
     """
     if stmt.keywords[:1] != ("CREATE",):
         return

@@ -30,11 +30,12 @@ def _engine_rule(*args, **kwargs):
 def sql_syntax_error(stmt):
     """## What it does
     Reports a statement that SQLite's own parser rejects (`near "X": syntax error`,
-    `incomplete input`, `unrecognized token`), with SQLite's message. The verdict comes from
-    compiling the statement with the running SQLite library, so it is reported only when
-    `--target-sqlite` is that library's version (unterminated strings and incomplete input
-    are reported for every target). When a more specific error rule explains the statement,
-    only that rule is reported.
+    `incomplete input`, `unrecognized token`), with SQLite's message, at the token SQLite
+    names. The verdict comes from compiling the statement with the running SQLite library
+    and holds at every `--target-sqlite`: SQLite's grammar only grows, so what this library
+    cannot parse no older one can. For a target newer than the library, a rejection that
+    newer syntax explains (a 3.53 `ADD CHECK` on 3.40) is left to the version rules. When a
+    more specific error rule explains the statement, only that rule is reported.
 
     ## Why is this bad?
     The migration fails at this statement and its transaction is rolled back.
@@ -48,6 +49,9 @@ def sql_syntax_error(stmt):
     ```sql
     CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
     ```
+
+    ## References
+    - https://www.sqlite.org/lang.html (SQLite's SQL syntax)
     """
     return _engine_rule(stmt)
 
@@ -196,9 +200,11 @@ def engine_rejects(stmt):
     with SQLite's own message: `no such table`, `duplicate column name`,
     `cannot drop PRIMARY KEY column`, `error in view v after drop column` …
 
-    When the schema cannot be known (an earlier migration builds DDL at run time), "no such
-    table/column" verdicts are not reported. Errors that only appear once a table has rows
-    are the job of the static rules (the shadow database is empty).
+    When the schema cannot be known (an earlier migration builds DDL at run time, or is one
+    the linter cannot read, such as goose's `.go` migrations), "no such table/column"
+    verdicts are not reported. Edits of `sqlite_master` after `PRAGMA writable_schema = ON`
+    are SQLite's to accept (QS305 flags the pragma). Errors that only appear once a table
+    has rows are the job of the static rules (the shadow database is empty).
 
     ## Why is this bad?
     The migration fails at this statement on every database built by the earlier
@@ -215,6 +221,9 @@ def engine_rejects(stmt):
     CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);
     ALTER TABLE users DROP COLUMN email;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang.html
     """
     return _engine_rule(stmt)
 
@@ -428,6 +437,11 @@ def down_not_inverse(unit: FileUnit):
     def down(db):
         db.exec("ALTER TABLE users DROP COLUMN nickname")
     ```
+
+    ## Known problems
+    It compares the objects and columns `up()` and `down()` leave, not the data: a down
+    that recreates a table without its rows, or undoes a data change differently,
+    passes.
     """
     if not _is_python(unit):
         return

@@ -6,14 +6,11 @@ from __future__ import annotations
 
 import re
 
-from ...schema.features import FEATURES
 from ..model import Severity
 from ..registry import rule
-from ._syntax import (children, created_name, parse_alter, parse_drop, quote, rebuild_partner,
+from ._syntax import (children, created_name, parse_drop, quote, rebuild_partner,
                       renamed_from, run_on_copy, table_sql, tokenize)
-from .alter import alter_of
-
-V_RENAME_REWRITES_FKS = FEATURES["rename-rewrites-fks"]
+from .helpers import V_RENAME_REWRITES_FKS, created_later, dropped_later, is_rebuild_drop
 _BROKEN = re.compile(r"^error in (view|trigger) (\S+): (.*)$")
 
 
@@ -27,44 +24,6 @@ def _dropped_table(stmt):
     if obj is None or obj[0] != "table":
         return None
     return obj[1]
-
-
-def recreated_later(stmt, name: str) -> bool:
-    """Whether a later statement of the same migration creates ``name`` again (CREATE TABLE
-    or RENAME TO)."""
-    for sql in stmt.following or ():
-        words = tokenize(sql)[:2]
-        if not words:
-            continue
-        if words[0].value == "CREATE":
-            kind, created, _ = created_name(tokenize(sql))
-            if kind == "TABLE" and created and created.lower() == name.lower():
-                return True
-        elif words[0].value == "ALTER":
-            a = parse_alter(sql)
-            if a and a.action == "rename-table" and a.new_name and a.new_name.lower() == name.lower():
-                return True
-    return False
-
-
-def _dropped_later(stmt, kind: str, name: str) -> bool:
-    for sql in stmt.following or ():
-        drop = parse_drop(sql) if sql.lstrip()[:4].upper() == "DROP" else None
-        if drop and drop.kind == kind and drop.name.lower() == name.lower():
-            return True
-    return False
-
-
-def _created_later(stmt, kind: str, name: str) -> bool:
-    for sql in stmt.following or ():
-        k, created, _ = created_name(tokenize(sql))
-        if k == kind and created and created.lower() == name.lower():
-            return True
-    return False
-
-
-def is_rebuild_drop(stmt, table: str) -> bool:
-    return rebuild_partner(stmt.schema, table) is not None or recreated_later(stmt, table)
 
 
 def _renamed_away_from(stmt, table: str) -> str | None:
@@ -83,10 +42,10 @@ def _left_dangling(stmt, table: str) -> list[tuple[str, str]]:
     once the rest of the section has run (a rebuild of the children mends them)."""
     if not children(stmt.schema, table):
         return []
-    outcome = stmt.section_outcome
-    if outcome is None:
+    end = stmt.section_end
+    if end is None:
         return [(c, col) for c, col, _ in children(stmt.schema, table)]
-    return outcome.missing_parents.get(table.lower(), [])
+    return end.missing_parents.get(table.lower(), [])
 
 
 @rule("QS122", "rename-away-rebuild", Severity.ERROR,
@@ -127,6 +86,15 @@ def rename_away_rebuild(stmt):
     DROP TABLE p;
     ALTER TABLE new_p RENAME TO p;
     ```
+
+    ## Known problems
+    A rename made by an earlier migration is recognised by the old table's name
+    (`t_old`, `t_backup`, … next to `t`); one made earlier in the same migration is
+    followed whatever the name.
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#alter_table_rename
+    - https://www.sqlite.org/foreignkeys.html
     """
     table = _dropped_table(stmt)
     if table is None or stmt.target < V_RENAME_REWRITES_FKS:
@@ -139,9 +107,11 @@ def rename_away_rebuild(stmt):
         return  # the section rebuilds the children too: every key is valid at its end
     refs = ", ".join(sorted({f"{c}.{col}" for c, col in kids}))
     yield (f"{refs} now reference{'s' if len(kids) == 1 else ''} {table} (renaming {origin} away "
-           f"repointed them), so dropping {table} leaves them dangling and "
-           "`PRAGMA foreign_key_check` fails whenever they have rows: create new_"
-           f"{origin}, copy, DROP TABLE {origin}, ALTER TABLE new_{origin} RENAME TO {origin}")
+           f"repointed them), so dropping {table} leaves them pointing at a missing table: "
+           "`PRAGMA foreign_key_check` reports every child row (qscaffold's runner then fails "
+           "the migration) and, with foreign keys on, every write to them fails; instead "
+           f"create new_{origin}, copy, DROP TABLE {origin}, ALTER TABLE new_{origin} RENAME TO "
+           f"{origin}")
 
 
 @rule("QS401", "drop-parent-table", Severity.ERROR,
@@ -177,15 +147,30 @@ def drop_parent_table(stmt):
     INSERT INTO ch (id, p_id) VALUES (1, 1);
     DROP TABLE IF EXISTS ch;
     ```
+
+    ## Known problems
+    A rebuild is recognised by a `new_t`-style table beside the dropped one or by a
+    later statement that creates the table again; a rebuild spread over several
+    migrations looks like a plain drop.
+
+    ## References
+    - https://www.sqlite.org/foreignkeys.html
+    - https://www.sqlite.org/pragma.html#pragma_foreign_key_check
     """
     table = _dropped_table(stmt)
     if table is None or is_rebuild_drop(stmt, table):
         return
     if _renamed_away_from(stmt, table) and stmt.target >= V_RENAME_REWRITES_FKS:
         return  # QS122 says it better
-    kids = [k for k in _left_dangling(stmt, table) if not _dropped_later(stmt, "TABLE", k[0])]
+    kids = [k for k in _left_dangling(stmt, table) if not dropped_later(stmt, "TABLE", k[0])]
     if kids:
         refs = ", ".join(sorted({f"{c}.{col}" for c, col in kids}))
+        if stmt.foreign_keys:  # where it runs, DROP TABLE deletes the rows first
+            yield (f"{refs} reference{'s' if len(kids) == 1 else ''} {table}: with foreign keys "
+                   "on, DROP TABLE deletes its rows first and fails with `FOREIGN KEY constraint "
+                   "failed` while child rows remain (or ON DELETE CASCADE empties the children); "
+                   "drop or rebuild the child tables first")
+            return
         yield (f"{refs} reference{'s' if len(kids) == 1 else ''} {table}: with foreign keys off "
                "nothing cascades, and `PRAGMA foreign_key_check` fails the migration if child rows "
                "remain; drop or rebuild the child tables first, or rebuild this table instead")
@@ -225,6 +210,13 @@ def rebuild_incomplete(stmt):
     ALTER TABLE new_t RENAME TO t;
     CREATE UNIQUE INDEX IF NOT EXISTS ix_t_email ON t (email);
     ```
+
+    ## Known problems
+    Indexes and triggers recreated under another name, or by a later migration, count as
+    missing.
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#otheralter
     """
     table = _dropped_table(stmt)
     if table is None or stmt.following is None or not is_rebuild_drop(stmt, table):
@@ -234,7 +226,7 @@ def rebuild_incomplete(stmt):
         "AND tbl_name = ? COLLATE NOCASE", (table,)).fetchall()
     dropped = _dropped_columns(stmt, table)
     missing = [f"{kind} {name}" for kind, name, sql in rows
-               if not _created_later(stmt, kind.upper(), name) and not (_names_in(sql) & dropped)]
+               if not created_later(stmt, kind.upper(), name) and not (_names_in(sql) & dropped)]
     if missing:
         yield (f"DROP TABLE {table} also drops {', '.join(missing)}, and the rebuild does not "
                "create them again: recreate them after the rename")
@@ -286,6 +278,9 @@ def rebuild_rename_blocked_by_view(stmt):
     DROP TABLE t;
     ALTER TABLE new_t RENAME TO t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#otheralter
     """
     error, a = _rename_error(stmt)
     if error is None:
@@ -298,13 +293,10 @@ def rebuild_rename_blocked_by_view(stmt):
 
 
 def _rename_error(stmt):
-    a = alter_of(stmt)
+    a = stmt.alter
     if a is None or a.action not in ("rename-table", "rename-column") or stmt.schema is None:
         return None, a
-    key = "_qs_rename_outcome"
-    if key not in stmt.__dict__:
-        stmt.__dict__[key] = run_on_copy(stmt.schema, stmt.sql)
-    return stmt.__dict__[key], a
+    return stmt.error_on_copy, a
 
 
 @rule("QS121", "rename-blocked-by-broken-dependents", Severity.ERROR,
@@ -333,6 +325,9 @@ def rename_blocked_by_broken_dependents(stmt):
     DROP VIEW IF EXISTS stale;
     ALTER TABLE t RENAME COLUMN nmae TO name;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html#alter_table_rename
     """
     error, a = _rename_error(stmt)
     if error is None:
@@ -358,7 +353,7 @@ def _fk_children_to_check(stmt) -> list[str]:
         kind, name, _ = created_name(tokenize(stmt.sql))
         return [name] if kind == "TABLE" and name and "REFERENCES" in stmt.sql.upper() else []
     if kw[:2] == ("ALTER", "TABLE"):
-        a = alter_of(stmt)
+        a = stmt.alter
         if a is None:
             return []
         if a.action == "add-column" and "REFERENCES" in stmt.sql.upper():
@@ -407,6 +402,9 @@ def foreign_key_mismatch(stmt):
     CREATE UNIQUE INDEX IF NOT EXISTS ix_p_code ON p (code);
     CREATE TABLE IF NOT EXISTS ch (id INTEGER PRIMARY KEY, p_code TEXT REFERENCES p (code));
     ```
+
+    ## References
+    - https://www.sqlite.org/foreignkeys.html#fk_indexes
     """
     if stmt.schema is None or not stmt.keywords:
         return
@@ -452,53 +450,15 @@ def replace_deletes_rows(stmt):
     INSERT INTO settings (key, value) VALUES ('theme', 'dark')
         ON CONFLICT (key) DO UPDATE SET value = excluded.value;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_conflict.html
+    - https://www.sqlite.org/lang_upsert.html
     """
     kw = stmt.keywords
     if kw[:1] == ("REPLACE",) or kw[:3] == ("INSERT", "OR", "REPLACE"):
         yield ("REPLACE deletes the conflicting row (resetting unlisted columns, cascading deletes "
                "with foreign keys on): use INSERT … ON CONFLICT (key) DO UPDATE SET …")
-
-
-@rule("QS701", "drop-table", Severity.WARNING, "Destructive DROP TABLE in up(), outside a rebuild",
-      sections=("up", None))
-def drop_table(stmt):
-    """## What it does
-    Flags `DROP TABLE` in `up()` unless it is step 6 of a recognised table rebuild
-    (`CREATE TABLE new_t` → copy → `DROP TABLE t` → `ALTER TABLE new_t RENAME TO t`).
-    `down()` is expected to drop what `up()` created and is not checked.
-
-    ## Why is this bad?
-    The table's rows are gone for good: `down()` can recreate the table but not its data.
-
-    ## Example
-    ```sql
-    CREATE TABLE sessions (id INTEGER PRIMARY KEY);
-    DROP TABLE IF EXISTS sessions;
-    ```
-
-    Use instead:
-    ```sql
-    CREATE TABLE sessions (id INTEGER PRIMARY KEY);
-    ALTER TABLE sessions RENAME TO sessions_archived;
-    ```
-    """
-    if stmt.keywords[:2] != ("DROP", "TABLE"):
-        return
-    drop = parse_drop(stmt.sql)
-    if drop is None:
-        return
-    if stmt.schema is not None:
-        obj = table_sql(stmt.schema, drop.name)
-        if (obj is not None and obj[0] != "table") or is_rebuild_drop(stmt, drop.name):
-            return  # a view is QS609's; a rebuild's DROP is expected
-    if recreated_later(stmt, drop.name):
-        return
-    history = stmt.history
-    if history is not None and drop.name.lower() in history.renamed \
-            and drop.name.lower() in history.copied_from:
-        return  # the old copy of a rebuild that renamed it away, its rows copied already
-    yield (f"DROP TABLE {drop.name} destroys its rows and down() cannot bring them back: make "
-           "sure the data is not needed (keep a renamed copy, or add a noqa)")
 
 
 @rule("QS408", "view-or-trigger-broken", Severity.ERROR,
@@ -546,7 +506,7 @@ def view_or_trigger_broken(stmt):
         drop = parse_drop(stmt.sql)
         name = drop.name if drop else None
     elif kw[:2] == ("ALTER", "TABLE"):
-        a = alter_of(stmt)
+        a = stmt.alter
         name = a.table if a is not None and a.action in ("rename-table", "rename-column") else None
     else:
         return
@@ -554,10 +514,7 @@ def view_or_trigger_broken(stmt):
             "SELECT 1 FROM sqlite_master WHERE type IN ('view', 'trigger') AND instr(lower(sql), ?) "
             "LIMIT 1", (name.lower(),)).fetchone() is None:
         return  # nothing that could mention it
-    outcome = stmt.section_outcome
-    if outcome is None:
-        return
-    for (kind, obj), message in sorted(outcome.broken.items()):
+    for (kind, obj), message in sorted(stmt.broken_by(name).items()):
         yield (f"{kind} {obj} {message.replace('no longer compiles: ', 'no longer compiles (`', 1)}`) "
                "after this statement, and nothing later in the migration mends it: drop it "
                "first and create it again against the new schema")

@@ -35,11 +35,24 @@ def transaction_control(stmt):
     INSERT INTO t (id) VALUES (1);
     RELEASE fill_t;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_transaction.html
     """
     kw = stmt.keywords
     if not kw or kw[0] not in ("BEGIN", "COMMIT", "END", "ROLLBACK"):
         return
     if kw[0] == "ROLLBACK" and ("TO" in kw[1:3]):
+        return
+    if not stmt.wrapped:
+        # a file run as written (the sqlite3 shell, a runner's per-file opt-out) manages
+        # its own transaction: only a BEGIN inside it, or an end without one, fails
+        if kw[0] == "BEGIN" and stmt.in_transaction:
+            yield ("`cannot start a transaction within a transaction`: this file already began "
+                   "one; COMMIT it first, or use SAVEPOINT name … RELEASE name to nest")
+        elif kw[0] != "BEGIN" and not stmt.in_transaction:
+            yield (f"`cannot {'rollback' if kw[0] == 'ROLLBACK' else 'commit'} - no transaction "
+                   f"is active`: this file began none before this {kw[0]}")
         return
     yield {
         "BEGIN": "`cannot start a transaction within a transaction`: the runner already opened "
@@ -69,8 +82,11 @@ def vacuum_in_transaction(stmt):
     ```sql
     PRAGMA optimize;
     ```
+
+    ## References
+    - https://www.sqlite.org/lang_vacuum.html
     """
-    if stmt.keywords[:1] == ("VACUUM",):
+    if stmt.keywords[:1] == ("VACUUM",) and stmt.in_transaction:
         yield ("`cannot VACUUM from within a transaction`: migrations run inside one; run VACUUM "
                "separately after migrating")
 
@@ -125,9 +141,12 @@ def pragma_not_transactional(stmt):
     ```sql
     PRAGMA synchronous;
     ```
+
+    ## References
+    - https://www.sqlite.org/pragma.html
     """
     p = _pragma(stmt)
-    if p is None:
+    if p is None or not stmt.in_transaction:
         return
     name, assigns, value = p
     messages = {
@@ -165,12 +184,21 @@ def pragma_foreign_keys_ignored(stmt):
     ```sql
     PRAGMA foreign_key_check;
     ```
+
+    ## References
+    - https://www.sqlite.org/pragma.html#pragma_foreign_keys
+    - https://www.sqlite.org/foreignkeys.html#fk_enable
     """
     p = _pragma(stmt)
-    if p and p[0] == "foreign_keys" and p[1]:
+    if not (p and p[0] == "foreign_keys" and p[1]) or not stmt.in_transaction:
+        return  # outside a transaction (a file run as written) it takes effect
+    if stmt.wrapped:
         yield ("PRAGMA foreign_keys is silently ignored inside the migration's transaction: "
                "remove it (the runner turns foreign keys off around each migration and checks "
                "them before commit)")
+    else:
+        yield ("PRAGMA foreign_keys is silently ignored inside the transaction this file "
+               "began: set it before BEGIN")
 
 
 @rule("QS305", "dangerous-or-inert-pragma", Severity.ERROR,
@@ -194,6 +222,9 @@ def dangerous_or_inert_pragma(stmt):
     ```sql
     PRAGMA legacy_alter_table = ON;
     ```
+
+    ## References
+    - https://www.sqlite.org/pragma.html#pragma_writable_schema
     """
     p = _pragma(stmt)
     if p is None or not p[1]:

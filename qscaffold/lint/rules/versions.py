@@ -60,9 +60,7 @@ def _features(stmt):
                 if any("STRICT" in o.split() for o in table.options):
                     out.append((F["strict"], "STRICT tables"))
         else:
-            from .alter import alter_of
-
-            a = alter_of(stmt)
+            a = stmt.alter
             if a is not None and a.coldef is not None:
                 columns = [a.coldef]
         if any(c.has("generated") for c in columns):
@@ -82,9 +80,7 @@ def uses_syntax_newer_than(stmt, version) -> bool:
     if any(version < needed for needed, _ in _features(stmt)):
         return True
     if stmt.keywords[:2] == ("ALTER", "TABLE"):
-        from .alter import alter_of
-
-        a = alter_of(stmt)
+        a = stmt.alter
         needed = _ALTER_GATES.get(a.action) if a is not None else None
         return needed is not None and version < needed
     return False
@@ -129,6 +125,9 @@ def syntax_newer_than_target(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT);
     INSERT INTO t (name) VALUES ('a');
     ```
+
+    ## References
+    - https://www.sqlite.org/changes.html
     """
     seen = set()
     for version, feature in _features(stmt):
@@ -168,6 +167,10 @@ def function_newer_than_target(stmt):
     CREATE TABLE t (id INTEGER PRIMARY KEY, hex TEXT);
     SELECT hex(hex) FROM t;
     ```
+
+    ## References
+    - https://www.sqlite.org/changes.html
+    - https://www.sqlite.org/lang_corefunc.html
     """
     toks = tokenize(stmt.sql)
     seen = set()
