@@ -346,6 +346,44 @@ for filename in sorted(os.listdir(folder)):
     print(f"applied {filename}")
 '''
 
+PLAIN_UP_ONE_TRANSACTION = '''\
+"""The reference: a plain sqlite3 loop over the migration modules, all in one transaction."""
+import importlib.util
+import os
+import sqlite3
+import sys
+
+
+class DB:
+    def __init__(self, connection):
+        self.connection = connection
+
+    def exec(self, sql):
+        for statement in sql.split(";"):
+            if statement.strip():
+                self.connection.execute(statement)
+
+
+database, folder = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(database, isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("CREATE TABLE IF NOT EXISTS applied (version INTEGER PRIMARY KEY, name TEXT)")
+done = {row[0] for row in conn.execute("SELECT version FROM applied")}
+for filename in sorted(os.listdir(folder)):
+    if not filename.endswith(".py"):
+        continue
+    version = int(filename.split("-")[0])
+    if version in done:
+        continue
+    spec = importlib.util.spec_from_file_location(f"m{version}", os.path.join(folder, filename))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.up(DB(conn))
+    conn.execute("INSERT INTO applied VALUES (?, ?)", (version, module.name))
+    print(f"applied {filename}")
+conn.execute("COMMIT")
+'''
+
 PLAIN_STATUS = '''\
 """The reference: list the files and read the applied versions."""
 import os
@@ -501,6 +539,25 @@ class Bench:
             speedup_min("qscaffold ÷ yoyo", pairwise_ratio(qs, yoyo), 2, yoyo.skip),
             speedup_min("qscaffold ÷ alembic", pairwise_ratio(qs, alembic), 2, alembic.skip),
         ]
+        return m
+
+    # 1b. migrate up --single-transaction
+
+    def migrate_up_single(self) -> Measurement:
+        n = self.sizes.migrations
+        m = Measurement("migrate-up-single-transaction",
+                        f"`migrate up --single-transaction`, {n:,} migrations in one transaction, on disk")
+        folder = self.migrations(n)
+        qs_db, plain_db = self.work / "single-qs.db", self.work / "single-plain.db"
+        qs = Command("qscaffold migrate up --single-transaction",
+                     self.qs + ["migrate", "up", "--single-transaction", "--database", qs_db, "--dir", folder],
+                     before=self.fresh(qs_db))
+        plain = Command("plain sqlite3 loop, one transaction",
+                        python(self.script("plain_up_one_tx.py", PLAIN_UP_ONE_TRANSACTION), plain_db, folder),
+                        before=self.fresh(plain_db))
+        m.commands = [qs, plain]
+        interleave(m.commands, self.rounds if n <= 100 else self.slow_rounds + 2, self.work)
+        m.targets = [ratio_max("qscaffold ÷ plain sqlite3 loop in one transaction", pairwise_ratio(qs, plain), 1.3)]
         return m
 
     # 2. migrate status
@@ -790,6 +847,7 @@ def fill_drop_table(path: Path, rows: int) -> None:
 
 MEASUREMENTS = {
     "migrate-up": Bench.migrate_up,
+    "migrate-up-single-transaction": Bench.migrate_up_single,
     "migrate-status": Bench.status,
     "startup-help": Bench.startup_help,
     "startup-status": Bench.startup_status,

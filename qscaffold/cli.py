@@ -266,16 +266,20 @@ def status(runner, as_json: bool) -> None:
               help="Apply at most N migrations.")
 @click.option("--dry-run", is_flag=True,
               help="Run the migrations on a copy and report; the database is not changed.")
+@click.option("--single-transaction", is_flag=True,
+              help="Apply every pending migration in one transaction: all or nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def up(runner, to, steps, dry_run: bool, as_json: bool) -> None:
-    """Apply pending migrations, one transaction each."""
+def up(runner, to, steps, dry_run: bool, single_transaction: bool, as_json: bool) -> None:
+    """Apply pending migrations, one transaction each (or all in one: --single-transaction)."""
     on_result = None if as_json else (lambda r: click.echo(_result_line(r, dry_run=dry_run)))
     if dry_run and not as_json:
         click.echo(f"Dry run on a copy of {_display_path(runner.database)}: nothing will be saved.")
-    results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run, on_result=on_result)
+    results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run,
+                                    single_transaction=single_transaction, on_result=on_result)
     version = runner.get_current_version()
     if as_json:
         _echo_json({"database": runner.database, "dry_run": dry_run, "current_version": version,
+                    "single_transaction": single_transaction,
                     "results": [r.to_dict() for r in results]})
         return
     applied = [r for r in results if not r.skipped]

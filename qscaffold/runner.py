@@ -332,10 +332,15 @@ class MigrationRunner:
         to: int | None = None,
         steps: int | None = None,
         dry_run: bool = False,
+        single_transaction: bool = False,
         on_result: Callback | None = None,
     ) -> list[MigrationResult]:
         """Apply pending migrations in order (up to version ``to``, or ``steps`` of them),
         one transaction each.
+
+        With ``single_transaction`` they all run in one transaction, history rows included:
+        any failure rolls back every one of them and the database is exactly as it was;
+        ``on_result`` hears of them only once that transaction has committed.
 
         With ``dry_run`` they run on an in-memory copy of the database, which is then
         thrown away: failures are reported exactly as a real run would, and the database
@@ -343,7 +348,8 @@ class MigrationRunner:
         """
         if dry_run:
             with self._scratch_copy() as scratch:
-                return scratch.run_migrations(to=to, steps=steps, on_result=on_result)
+                return scratch.run_migrations(to=to, steps=steps, single_transaction=single_transaction,
+                                              on_result=on_result)
         todo = self.pending()
         if to is not None:
             known = {f.version for f in self.discover()}
@@ -356,6 +362,11 @@ class MigrationRunner:
             todo = todo[:steps]
         for migration in todo:  # every file must load before anything runs
             migration.module  # noqa: B018
+        if single_transaction:
+            results = self._apply_all(todo, "up") if todo else []
+            for result in results if on_result else ():
+                on_result(result)
+            return results
         results = []
         for migration in todo:
             result = self._apply(migration, "up")
@@ -418,18 +429,23 @@ class MigrationRunner:
         return files
 
     def _apply(self, migration: MigrationFile, direction: str) -> MigrationResult:
+        return self._apply_all([migration], direction)[0]
+
+    def _apply_all(self, migrations: list[MigrationFile], direction: str) -> list[MigrationResult]:
+        """Run ``migrations`` in one transaction, foreign-key enforcement off around it."""
         conn = self.connection
         with self._sqlite_errors():
             fk_was_on = conn.execute("PRAGMA foreign_keys").fetchone()[0]
             if fk_was_on:
                 conn.execute("PRAGMA foreign_keys = OFF")
             try:
-                return self._transaction(conn, migration, direction)
+                return self._transaction(conn, migrations, direction)
             finally:
                 if fk_was_on:
                     conn.execute("PRAGMA foreign_keys = ON")
 
-    def _transaction(self, conn: sqlite3.Connection, migration: MigrationFile, direction: str) -> MigrationResult:
+    def _transaction(self, conn: sqlite3.Connection, migrations: list[MigrationFile],
+                     direction: str) -> list[MigrationResult]:
         if conn.in_transaction:
             raise DatabaseError(
                 f"{self.database}: the connection has an open transaction; commit it before migrating"
@@ -438,78 +454,103 @@ class MigrationRunner:
         conn.execute("BEGIN IMMEDIATE")
         acquired = time.perf_counter()
         waited = acquired - waited
+        results: list[MigrationResult] = []
         try:
             if not self._tables_ready:
                 conn.execute(METADATA_DDL)
                 conn.execute(HISTORY_DDL)
                 self._tables_ready = True
-            current = _current_version(conn)
-            if direction == "up":
-                if _is_applied(conn, migration.version, current):
-                    conn.execute("ROLLBACK")
-                    logger.info("%s already applied by another connection", migration.filename)
-                    return MigrationResult(migration.version, migration.name, migration.filename,
-                                           "up", 0.0, skipped=True)
-                if current > migration.version:
-                    raise OutOfOrder(
-                        f"{migration.path}: the database moved to version {current} while "
-                        f"migrating; version {migration.version} is now below it"
-                    )
-            elif current != migration.version:
-                raise RefusedError(
-                    f"{migration.path}: the database is at version {current}, not "
-                    f"{migration.version}; another process changed it"
-                )
-            self._adopt(conn, current)
-            started = time.perf_counter()
-            function = migration.up if direction == "up" else migration.down
-            try:
-                self._fk_scope.start(conn)
+            start_version = _current_version(conn)
+            for migration in migrations:
                 try:
-                    detail = function(Database(conn))
-                finally:
-                    self._fk_scope.stop(conn)
-            except Exception as exc:
-                cause = str(exc) if isinstance(exc, QscaffoldError) else _one_line(exc)
-                raise MigrationFailed(
-                    f"{migration.path}: {direction}() failed: {cause}; rolled back, "
-                    f"the database stays at version {current}", version=migration.version,
-                    reason=f"fails: {cause}",
-                ) from exc
-            if not conn.in_transaction:
-                cause = (f"{direction}() committed or rolled back the runner's transaction itself; "
-                         "its changes may be partly saved")
-                raise MigrationFailed(f"{migration.path}: {cause}", version=migration.version,
-                                      reason=f"fails: {cause}")
-            try:
-                _check_foreign_keys(conn, migration, direction, current,
-                                    self._fk_scope.tables_to_check(conn))
-            except sqlite3.Error as exc:  # e.g. "foreign key mismatch": a key that is no key
-                raise ForeignKeyViolation(
-                    f"{migration.path}: {direction}() left a broken foreign key: {exc}; rolled "
-                    f"back, the database stays at version {current}", version=migration.version,
-                    reason=f"breaks a foreign key: {exc}",
-                ) from None
-            duration = (time.perf_counter() - started) * 1000
-            if direction == "up":
-                conn.execute(
-                    "INSERT OR REPLACE INTO migration_history "
-                    "(version, name, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?)",
-                    (migration.version, migration.name, migration.checksum, _now(), round(duration)),
-                )
-                _set_version(conn, migration.version)
-            else:
-                conn.execute("DELETE FROM migration_history WHERE version = ?", (migration.version,))
-                _set_version(conn, _previous_version(conn, migration.version))
+                    results.append(self._step(conn, migration, direction, start_version))
+                except MigrationFailed as exc:
+                    done = sum(not r.skipped for r in results)
+                    if not done:
+                        raise
+                    raise type(exc)(
+                        f"{exc}; the {done} migration(s) before it in the same transaction were "
+                        "rolled back too",
+                        version=exc.version, reason=exc.reason,
+                    ) from exc
+            if all(r.skipped for r in results):
+                conn.execute("ROLLBACK")
+                return results
             conn.execute("COMMIT")
-            duration = (time.perf_counter() - acquired) * 1000
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._fk_scope.forget()
             raise
-        logger.info("%s %s in %.1f ms (waited %.1f ms for the lock)",
-                    direction, migration.filename, duration, waited * 1000)
+        total = (time.perf_counter() - acquired) * 1000
+        if len(results) == 1:
+            results[0].duration_ms = total
+        logger.info("%s %d migration(s) in one transaction in %.1f ms (waited %.1f ms for the lock)",
+                    direction, len(results), total, waited * 1000)
+        return results
+
+    def _step(self, conn: sqlite3.Connection, migration: MigrationFile, direction: str,
+              stays_at: int) -> MigrationResult:
+        """One migration inside the open transaction: run it, check keys, write the history.
+        ``stays_at`` is the version a failure leaves the database at (the transaction's start)."""
+        current = _current_version(conn)
+        if direction == "up":
+            if _is_applied(conn, migration.version, current):
+                logger.info("%s already applied by another connection", migration.filename)
+                return MigrationResult(migration.version, migration.name, migration.filename,
+                                       "up", 0.0, skipped=True)
+            if current > migration.version:
+                raise OutOfOrder(
+                    f"{migration.path}: the database moved to version {current} while "
+                    f"migrating; version {migration.version} is now below it"
+                )
+        elif current != migration.version:
+            raise RefusedError(
+                f"{migration.path}: the database is at version {current}, not "
+                f"{migration.version}; another process changed it"
+            )
+        self._adopt(conn, current)
+        started = time.perf_counter()
+        function = migration.up if direction == "up" else migration.down
+        try:
+            self._fk_scope.start(conn)
+            try:
+                detail = function(Database(conn))
+            finally:
+                self._fk_scope.stop(conn)
+        except Exception as exc:
+            cause = str(exc) if isinstance(exc, QscaffoldError) else _one_line(exc)
+            raise MigrationFailed(
+                f"{migration.path}: {direction}() failed: {cause}; rolled back, "
+                f"the database stays at version {stays_at}", version=migration.version,
+                reason=f"fails: {cause}",
+            ) from exc
+        if not conn.in_transaction:
+            cause = (f"{direction}() committed or rolled back the runner's transaction itself; "
+                     "its changes may be partly saved")
+            raise MigrationFailed(f"{migration.path}: {cause}", version=migration.version,
+                                  reason=f"fails: {cause}")
+        try:
+            _check_foreign_keys(conn, migration, direction, stays_at,
+                                self._fk_scope.tables_to_check(conn))
+        except sqlite3.Error as exc:  # e.g. "foreign key mismatch": a key that is no key
+            raise ForeignKeyViolation(
+                f"{migration.path}: {direction}() left a broken foreign key: {exc}; rolled "
+                f"back, the database stays at version {stays_at}", version=migration.version,
+                reason=f"breaks a foreign key: {exc}",
+            ) from None
+        duration = (time.perf_counter() - started) * 1000
+        if direction == "up":
+            conn.execute(
+                "INSERT OR REPLACE INTO migration_history "
+                "(version, name, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?)",
+                (migration.version, migration.name, migration.checksum, _now(), round(duration)),
+            )
+            _set_version(conn, migration.version)
+        else:
+            conn.execute("DELETE FROM migration_history WHERE version = ?", (migration.version,))
+            _set_version(conn, _previous_version(conn, migration.version))
+        logger.info("%s %s in %.1f ms", direction, migration.filename, duration)
         return MigrationResult(migration.version, migration.name, migration.filename,
                                direction, duration, detail=detail)
 
