@@ -172,24 +172,119 @@ def migrate() -> None:
 
 
 def database_options(func):
-    """--database, --dir and --timeout, shared by every migrate subcommand."""
+    """--database, --dir and --timeout, shared by every migrate subcommand.
 
-    @click.option("--database", "database", metavar="PATH", default=None,
-                  help="SQLite database file, or :memory: [env QSCAFFOLD_DATABASE; default data/app.db]")
+    Several databases (``--database`` repeated, a quoted glob, ``--databases-from``) run the
+    command on each of them, for the commands marked by :func:`fleet_options`.
+    """
+
+    @click.option("--database", "databases", metavar="PATH", multiple=True,
+                  help="SQLite database file, or :memory:; repeat it, or give a quoted glob "
+                       "('tenants/*.db'), for several [env QSCAFFOLD_DATABASE; default data/app.db]")
     @click.option("--dir", "migrations_dir", metavar="DIR", default=None,
                   help="Migrations folder [env QSCAFFOLD_MIGRATIONS; default migrations/]")
     @click.option("--timeout", "busy_timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
                   help="How long to wait for another process's lock [default 30]")
     @functools.wraps(func)
-    def wrapper(database, migrations_dir, busy_timeout, **kwargs):
-        settings = _settings(database=database, migrations_dir=migrations_dir)
+    def wrapper(databases, migrations_dir, busy_timeout, databases_from=None, jobs=0, fail_fast=False,
+                **kwargs):
+        several = databases_from is not None or len(databases) > 1
+        settings = _settings(database=None if several or not databases else databases[0],
+                             migrations_dir=migrations_dir)
+        if not several and set("*?[") & set(settings.database):
+            from .fleet import is_pattern
+
+            several = is_pattern(settings.database)
+            databases = databases or (settings.database,)
+        timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
+        if several:
+            command = getattr(func, "fleet_command", None)
+            if command is None:
+                raise click.UsageError(f"migrate {func.__name__} works on one database at a time")
+            return _run_fleet(command, databases, databases_from, settings.migrations_dir, timeout,
+                              jobs, fail_fast, kwargs)
         from .runner import MigrationRunner
 
-        timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
         with MigrationRunner(settings.database, settings.migrations_dir, busy_timeout=timeout) as runner:
             return func(runner, **kwargs)
 
     return wrapper
+
+
+def fleet_options(command: str):
+    """--databases-from, --jobs and --fail-fast: the command also runs on many databases."""
+
+    def decorate(func):
+        func.fleet_command = command
+        func = click.option("--fail-fast", is_flag=True,
+                            help="With several databases: start no more after the first failure.")(func)
+        func = click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
+                            help="With several databases: how many at once, in separate processes "
+                                 "[default: one per CPU, up to 8].")(func)
+        func = click.option("--databases-from", metavar="FILE",
+                            help="Run on every database listed in FILE (one path a line; - for stdin).")(func)
+        return func
+
+    return decorate
+
+
+def _run_fleet(command, databases, databases_from, migrations_dir, timeout, jobs, fail_fast, kwargs) -> None:
+    """One command on many databases: a line each as they finish, then the summary."""
+    from .fleet import expand_databases, run_fleet
+
+    paths = expand_databases(databases, databases_from=databases_from)
+    as_json = kwargs.pop("as_json", False)
+    dry_run = bool(kwargs.get("dry_run"))
+    options = dict(kwargs)
+    if command in ("down", "stamp"):
+        yes = options.pop("yes")
+        what = ("Roll back " + (f"every migration above version {options['to']}" if options.get("to") is not None
+                                else f"the newest {options.get('steps') or 1} migration(s)")
+                if command == "down" else f"Record version {options['version']} as current")
+        if not dry_run:
+            _confirm(yes, f"{what} on {len(paths):,} databases?", f"{what} on {len(paths):,} databases")
+    if command == "down":
+        options["backup"] = not options.pop("no_backup")
+    progress = _Progress(len(paths)) if not as_json and sys.stderr.isatty() else None
+    shown = {"status": lambda r: r.outcome != "current"}.get(command, lambda r: True)
+
+    def on_result(result) -> None:
+        if progress:
+            progress.clear()
+        if not as_json and shown(result):
+            click.echo(result.line(dry_run=dry_run))
+        if progress:
+            progress.step()
+
+    report = run_fleet(command, paths, migrations_dir, jobs=jobs, fail_fast=fail_fast, busy_timeout=timeout,
+                       on_result=on_result, **options)
+    if progress:
+        progress.clear()
+    if as_json:
+        _echo_json(report.to_dict())
+    else:
+        for result in report.results:
+            if result.outcome == "not started":
+                click.echo(result.line())
+        click.echo(report.summary())
+    if not report.ok:
+        failed = len(report.failed)
+        raise QscaffoldError(f"{failed:,} of {len(paths):,} database(s) failed" if failed
+                             else "stopped after a failure (--fail-fast)")
+
+
+class _Progress:
+    """``[123/10,000]`` on stderr, rewritten in place (only on a terminal)."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+
+    def step(self) -> None:
+        self.done += 1
+        click.echo(f"\r[{self.done:,}/{self.total:,}] databases done", nl=False, err=True)
+
+    def clear(self) -> None:
+        click.echo("\r\x1b[K", nl=False, err=True)
 
 
 def _display_path(path: str) -> str:
@@ -216,6 +311,7 @@ def _result_line(result, *, dry_run: bool) -> str:
 
 @migrate.command()
 @database_options
+@fleet_options("status")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 def status(runner, as_json: bool) -> None:
     """Show the current version and every migration as applied or pending."""
@@ -260,6 +356,7 @@ def status(runner, as_json: bool) -> None:
 
 @migrate.command()
 @database_options
+@fleet_options("up")
 @click.option("--to", "to", type=click.IntRange(min=0), default=None, metavar="V",
               help="Stop after version V.")
 @click.option("--steps", type=click.IntRange(min=1), default=None, metavar="N",
@@ -305,6 +402,7 @@ def _confirm(yes: bool, question: str, what: str) -> None:
 
 @migrate.command()
 @database_options
+@fleet_options("down")
 @click.option("--steps", type=click.IntRange(min=1), default=None, metavar="N",
               help="Roll back the newest N migrations [default 1].")
 @click.option("--to", "to", type=click.IntRange(min=0), default=None, metavar="V",
@@ -373,6 +471,7 @@ def repair(runner, yes: bool, as_json: bool) -> None:
 
 @migrate.command()
 @database_options
+@fleet_options("verify")
 @click.option("--fresh", is_flag=True,
               help="Verify on an empty in-memory database instead of a copy of the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as one JSON object.")
@@ -417,6 +516,7 @@ def verify(runner, fresh: bool, as_json: bool) -> None:
 @migrate.command()
 @click.argument("version", type=click.IntRange(min=0), metavar="VERSION")
 @database_options
+@fleet_options("stamp")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def stamp(runner, version: int, yes: bool, as_json: bool) -> None:

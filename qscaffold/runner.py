@@ -171,7 +171,8 @@ class MigrationRunner:
 
     ``database`` is a path (``:memory:`` included), an open ``sqlite3.Connection`` or a
     :class:`Database`; ``None`` takes the configured one (flag-less settings: environment,
-    ``[tool.qscaffold]``, defaults), as does ``migrations_dir=None``.
+    ``[tool.qscaffold]``, defaults), as does ``migrations_dir=None``. ``files`` are the
+    folder's migration files when the caller has discovered them already.
     """
 
     def __init__(
@@ -180,6 +181,7 @@ class MigrationRunner:
         migrations_dir: str | os.PathLike | None = None,
         *,
         busy_timeout: float | None = None,
+        files: list[MigrationFile] | None = None,
     ) -> None:
         if database is None or migrations_dir is None or busy_timeout is None:
             settings = load_settings()
@@ -198,7 +200,7 @@ class MigrationRunner:
             self.database = self._connection_label(database)
         else:
             self.database = os.fspath(database)
-        self._files: list[MigrationFile] | None = None
+        self._files: list[MigrationFile] | None = files  # given: already discovered (fleets share them)
         self._tables_ready = False
         self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
 
