@@ -406,7 +406,10 @@ def _up(runner, result: DatabaseResult, options: dict) -> None:
                                  dry_run=bool(options.get("dry_run")),
                                  single_transaction=bool(options.get("single_transaction")))
     result.applied = [r.version for r in done if not r.skipped]
-    result.version = result.applied[-1] if options.get("dry_run") and result.applied else runner.get_current_version()
+    if options.get("dry_run") or len(result.applied) == len(done):  # nobody else ran any of them
+        result.version = result.applied[-1] if result.applied else result.version_before
+    else:
+        result.version = runner.get_current_version()
     result.outcome = "migrated" if result.applied else "current"
 
 
