@@ -163,6 +163,74 @@ def rules_command(code) -> None:
     click.echo(found.explanation)
 
 
+# -- schema ---------------------------------------------------------------------------
+
+
+@main.group(cls=QscaffoldGroup)
+def schema() -> None:
+    """Dump a schema, or diff two. A SOURCE is a migrations folder (replayed in memory), a
+    SQLite database (read-only) or a .sql file of CREATE statements."""
+
+
+def _write_output(text: str, output) -> None:
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    from .schema.dump import write_dump
+
+    write_dump(output, text)
+
+
+@schema.command("dump")
+@click.argument("source", required=False)
+@click.option("--format", "fmt", type=click.Choice(["sql", "json", "mermaid"]), default="sql",
+              show_default=True, help="sql: CREATE statements; json: the model; mermaid: an erDiagram.")
+@click.option("-o", "--output", metavar="FILE", default=None, help="Write to FILE instead of stdout.")
+def schema_dump(source, fmt: str, output) -> None:
+    """Print the schema of SOURCE [default: the migrations folder, replayed in memory]."""
+    from .schema.dump import dump_source
+
+    if source is None:
+        source = str(_settings().migrations_dir)
+    _write_output(dump_source(source, fmt), output)
+
+
+@schema.command("diff")
+@click.argument("from_source", metavar="FROM")
+@click.argument("to_source", metavar="TO")
+@click.option("--rename", "renames", multiple=True, metavar="OLD=NEW",
+              help="A renamed table (users=accounts) or column (accounts.nick=handle); repeatable.")
+@click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, callback=_check_target,
+              help="Oldest SQLite the SQL must run on [default: target_sqlite, else this one].")
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
+def schema_diff(from_source, to_source, renames, target, as_json: bool) -> None:
+    """Print the SQL that turns FROM into TO, keeping every row.
+
+    Exit status: 0 the same, 1 they differ (the drift check: qscaffold schema diff
+    migrations data/app.db), 2 bad input.
+    """
+    from .config import parse_version
+    from .schema.diff import diff_paths
+
+    settings = _settings(target_sqlite=target)
+    try:
+        plan = diff_paths(from_source, to_source, renames=renames,
+                          target=parse_version(settings.target_sqlite))
+    except QscaffoldError as err:
+        if not as_json:
+            raise
+        _echo_json({"error": str(err)})
+        sys.exit(err.exit_code)
+    if as_json:
+        _echo_json(plan.to_dict())
+    else:
+        for warning in plan.warnings:
+            click.echo(f"Warning: {warning}", err=True)
+        click.echo(plan.to_sql(), nl=False)
+    if not plan.same:
+        sys.exit(1)
+
+
 # -- migrate --------------------------------------------------------------------------
 
 

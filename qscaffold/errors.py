@@ -31,6 +31,13 @@ class MigrationFileError(QscaffoldError):
 class DuplicateVersion(MigrationFileError):
     """Two migration files carry the same version number."""
 
+    def __init__(self, message: str, *, version: int | None = None, paths: tuple = (),
+                 newest: int = 0) -> None:
+        super().__init__(message)
+        self.version = version
+        self.paths = paths  # the files that share the version
+        self.newest = newest  # the highest version in the folder
+
 
 class DatabaseError(QscaffoldError):
     """The database cannot be opened, read or locked."""
@@ -64,6 +71,15 @@ class OutOfOrder(RefusedError):
     """A pending migration's version is below the newest applied version."""
 
 
+class BookkeepingMismatch(RefusedError):
+    """``schema_version``, ``migration_history`` and the files tell different stories: the
+    bookkeeping was edited, or a row was lost."""
+
+
+class DatabaseChanged(RefusedError):
+    """Another process rolled back or applied migrations between planning and the lock."""
+
+
 class ConsentRequired(RefusedError):
     """A destructive command needs ``--yes`` (or a terminal to ask on)."""
 
@@ -81,3 +97,7 @@ class MigrationFailed(QscaffoldError):
 
 class ForeignKeyViolation(MigrationFailed):
     """``PRAGMA foreign_key_check`` found rows that reference missing parents."""
+
+
+class TransactionEscaped(MigrationFailed):
+    """A migration ended the runner's transaction itself: its work may be partly saved."""

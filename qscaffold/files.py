@@ -146,6 +146,7 @@ def discover(directory: str | Path, *, strict: bool = True) -> list[MigrationFil
             raise MigrationFileError(f"{directory}: is not a folder")
         raise MigrationFileError(f"{directory}: migrations folder not found")
     found: dict[int, MigrationFile] = {}
+    duplicate: tuple[Path, Path, int] | None = None
     with os.scandir(directory) as listing:  # names and types in one pass, no stat per file
         entries = sorted((e.name, e.is_file()) for e in listing)
     for name, is_file in entries:
@@ -159,15 +160,20 @@ def discover(directory: str | Path, *, strict: bool = True) -> list[MigrationFil
             continue
         version, slug = parsed
         if version in found:
-            if strict:
-                other = found[version].path.name
-                raise DuplicateVersion(
-                    f"{entry}: version {version} is also used by {other}; "
-                    f"renumber one of them (e.g. `git mv {name} "
-                    f"{format_filename(_max_version(found) + 1, slug)}`)"
-                )
+            if duplicate is None:
+                duplicate = (found[version].path, entry, version)
             continue
         found[version] = MigrationFile(entry, version, slug)
+    if duplicate is not None and strict:
+        first, second, version = duplicate
+        newest = _max_version(found)
+        renamed = format_filename(newest + 1, parse_filename(second.name)[1])
+        raise DuplicateVersion(
+            f"{second}: version {version} is also used by {first.name}; renumber the one that "
+            f"was not applied yet (e.g. `git mv {second.name} {renamed}`, and change "
+            f"`version = {version}` inside it to `version = {newest + 1}`)",
+            version=version, paths=(first, second), newest=newest,
+        )
     return [found[v] for v in sorted(found)]
 
 

@@ -14,14 +14,17 @@ import os
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
 from .config import MEMORY, load_settings
 from .database import Database
 from .errors import (
+    BookkeepingMismatch,
     ChecksumMismatch,
+    DatabaseChanged,
+    DuplicateVersion,
     ConsentRequired,
     DatabaseAhead,
     DatabaseError,
@@ -33,9 +36,12 @@ from .errors import (
     OutOfOrder,
     QscaffoldError,
     RefusedError,
+    TransactionEscaped,
     UsageError,
 )
-from .files import MigrationFile, discover, format_filename
+from .files import MigrationFile, discover, format_filename, parse_filename
+from .guard import TransactionGuard
+from .history import DatabaseState, History
 
 
 class _Logger:
@@ -53,34 +59,6 @@ class _Logger:
 
 
 logger = _Logger()
-
-METADATA_DDL = "CREATE TABLE IF NOT EXISTS metadata (key TEXT PRIMARY KEY, value TEXT)"
-HISTORY_DDL = (
-    "CREATE TABLE IF NOT EXISTS migration_history ("
-    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, "
-    "applied_at TEXT NOT NULL, duration_ms INTEGER NOT NULL)"
-)
-VERSION_KEY = "schema_version"
-
-
-@dataclass(frozen=True)
-class HistoryRow:
-    version: int
-    name: str
-    checksum: str
-    applied_at: str
-    duration_ms: int
-
-
-@dataclass
-class DatabaseState:
-    """What the database says about itself (read without writing anything)."""
-
-    current_version: int = 0
-    history: dict[int, HistoryRow] = field(default_factory=dict)
-    has_metadata: bool = False
-    has_history: bool = False
-
 
 @dataclass
 class MigrationStatus:
@@ -157,10 +135,6 @@ class MigrationResult:
 Callback = Callable[[MigrationResult], None]
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
@@ -203,6 +177,9 @@ class MigrationRunner:
         self._files: list[MigrationFile] | None = files  # given: already discovered (fleets share them)
         self._tables_ready = False
         self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
+        # The transaction guard's authorizer (qscaffold.guard) runs on connections the runner
+        # owns; a caller's connection keeps its own authorizer and gets the check afterwards.
+        self._guarded = self._owns_connection
 
     # -- connection ------------------------------------------------------------------
 
@@ -285,8 +262,32 @@ class MigrationRunner:
     def discover(self, *, reload: bool = False) -> list[MigrationFile]:
         """The migration files, sorted by version, not yet imported."""
         if self._files is None or reload:
-            self._files = discover(self.migrations_dir)
+            try:
+                self._files = discover(self.migrations_dir)
+            except DuplicateVersion as exc:
+                raise self._duplicate(exc) from None
         return self._files
+
+    def _duplicate(self, exc: DuplicateVersion) -> DuplicateVersion:
+        """Two files share a version: when one of them is applied here, the advice names the
+        other, the one that never ran (renaming the applied one would run it again)."""
+        if not exc.paths or not self._exists():
+            return exc
+        row = self.read_state().history.get(exc.version)
+        if row is None:
+            return exc
+        candidates = [MigrationFile(p, *parse_filename(p.name)) for p in exc.paths]
+        applied = [f for f in candidates if f.checksum == row.checksum]
+        applied = applied or [f for f in candidates if f.declared_name == row.name]
+        if len(applied) != 1:
+            return exc
+        pending = next(f for f in candidates if f is not applied[0])
+        return DuplicateVersion(
+            f"{pending.path}: version {exc.version} is also used by {applied[0].filename}, which is "
+            f"applied in {self.database}; this file never ran: renumber it above the newest: "
+            f"{_renumbering(pending, exc.newest)}",
+            version=exc.version, paths=exc.paths, newest=exc.newest,
+        )
 
     def load_migrations(self) -> list[MigrationFile]:
         """Every migration file, imported and checked; broken files raise at once."""
@@ -301,8 +302,21 @@ class MigrationRunner:
         """Current version and history, without creating or changing anything."""
         if not self._exists():
             return DatabaseState()
+        with self._reading() as conn:
+            return History(conn).read()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A connection to read from: the runner's own once it is open (a migration run),
+        otherwise one that changes no file (see qscaffold.readonly)."""
         with self._sqlite_errors():
-            return _read_state(self.connection)
+            if self._conn is not None or self.in_memory or self.database.startswith("file:"):
+                yield self.connection
+                return
+            from .readonly import open_readonly
+
+            with open_readonly(self.database, timeout=self.busy_timeout) as conn:
+                yield conn
 
     def get_current_version(self) -> int:
         """The schema version recorded in the database (0 when nothing was applied)."""
@@ -458,14 +472,14 @@ class MigrationRunner:
         waited = acquired - waited
         results: list[MigrationResult] = []
         try:
+            history = History(conn)
             if not self._tables_ready:
-                conn.execute(METADATA_DDL)
-                conn.execute(HISTORY_DDL)
+                history.create_tables()
                 self._tables_ready = True
-            start_version = _current_version(conn)
+            start_version = history.current_version()
             for migration in migrations:
                 try:
-                    results.append(self._step(conn, migration, direction, start_version))
+                    results.append(self._step(conn, history, migration, direction, start_version))
                 except MigrationFailed as exc:
                     done = sum(not r.skipped for r in results)
                     if not done:
@@ -491,47 +505,69 @@ class MigrationRunner:
                     direction, len(results), total, waited * 1000)
         return results
 
-    def _step(self, conn: sqlite3.Connection, migration: MigrationFile, direction: str,
+    def _step(self, conn: sqlite3.Connection, history: History, migration: MigrationFile, direction: str,
               stays_at: int) -> MigrationResult:
         """One migration inside the open transaction: run it, check keys, write the history.
         ``stays_at`` is the version a failure leaves the database at (the transaction's start)."""
-        current = _current_version(conn)
+        current = history.current_version()
         if direction == "up":
-            if _is_applied(conn, migration.version, current):
+            if history.is_applied(migration.version, current):
                 logger.info("%s already applied by another connection", migration.filename)
                 return MigrationResult(migration.version, migration.name, migration.filename,
                                        "up", 0.0, skipped=True)
-            if current > migration.version:
-                raise OutOfOrder(
-                    f"{migration.path}: the database moved to version {current} while "
-                    f"migrating; version {migration.version} is now below it"
+            # Planned outside the lock: every lower version must still be applied (a
+            # `down` in another process may have run in between).
+            previous = max((f.version for f in self.discover() if f.version < migration.version),
+                           default=0)
+            if current > migration.version or current < previous:
+                raise DatabaseChanged(
+                    f"{migration.path}: the database changed while migrating: it is at "
+                    f"version {current} now, not {previous} (another process rolled back or "
+                    "applied migrations); this migration did not run: run "
+                    "`qscaffold migrate up` again"
                 )
-        elif current != migration.version:
-            raise RefusedError(
-                f"{migration.path}: the database is at version {current}, not "
-                f"{migration.version}; another process changed it"
+        elif current != migration.version or not history.is_applied(current, current):
+            raise DatabaseChanged(
+                f"{migration.path}: the database changed while migrating: it is at version "
+                f"{current} now, not {migration.version} (another process rolled back or "
+                "applied migrations); nothing was rolled back: check `qscaffold migrate status`"
             )
-        self._adopt(conn, current)
+        adopted = history.adopt(current, self.discover())
+        if adopted:
+            logger.info("adopted %d migrations applied before history was kept", adopted)
         started = time.perf_counter()
         function = migration.up if direction == "up" else migration.down
+        self._fk_scope.start(conn)
+        guard = TransactionGuard(conn, enforce=self._guarded,
+                                 observe=self._fk_scope.observe if self._fk_scope.watching else None)
+        failure: BaseException | None = None
+        guard.start()
         try:
-            self._fk_scope.start(conn)
-            try:
-                detail = function(Database(conn))
-            finally:
-                self._fk_scope.stop(conn)
-        except Exception as exc:
-            cause = str(exc) if isinstance(exc, QscaffoldError) else _one_line(exc)
+            detail = function(Database(conn))
+        except (Exception, SystemExit) as exc:
+            failure = exc
+        finally:
+            self._fk_scope.stop(conn)
+            escape = guard.finish()
+        if escape.untrusted:
+            raise self._escaped(migration, direction, stays_at, escape, guard, failure)
+        if escape or failure is not None:
+            if escape:
+                cause = f"{direction}() broke the rules of the runner's transaction: {escape.describe()}"
+            elif isinstance(failure, SystemExit):
+                cause = f"{direction}() called sys.exit({failure.code!r})"
+            elif isinstance(failure, QscaffoldError):
+                cause = str(failure)
+            else:
+                cause = _one_line(failure)
+            conn.execute("ROLLBACK")
+            guard.restore()
+            trust = " (the settings it changed are put back)" if escape.changed else ""
             raise MigrationFailed(
-                f"{migration.path}: {direction}() failed: {cause}; rolled back, "
+                f"{migration.path}: {direction}() failed: {cause}; rolled back{trust}, "
                 f"the database stays at version {stays_at}", version=migration.version,
                 reason=f"fails: {cause}",
-            ) from exc
-        if not conn.in_transaction:
-            cause = (f"{direction}() committed or rolled back the runner's transaction itself; "
-                     "its changes may be partly saved")
-            raise MigrationFailed(f"{migration.path}: {cause}", version=migration.version,
-                                  reason=f"fails: {cause}")
+            ) from failure
         try:
             _check_foreign_keys(conn, migration, direction, stays_at,
                                 self._fk_scope.tables_to_check(conn))
@@ -543,56 +579,44 @@ class MigrationRunner:
             ) from None
         duration = (time.perf_counter() - started) * 1000
         if direction == "up":
-            conn.execute(
-                "INSERT OR REPLACE INTO migration_history "
-                "(version, name, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?)",
-                (migration.version, migration.name, migration.checksum, _now(), round(duration)),
-            )
-            _set_version(conn, migration.version)
+            history.record_up(migration, duration)
         else:
-            conn.execute("DELETE FROM migration_history WHERE version = ?", (migration.version,))
-            _set_version(conn, _previous_version(conn, migration.version))
+            history.record_down(migration.version)
         logger.info("%s %s in %.1f ms", direction, migration.filename, duration)
         return MigrationResult(migration.version, migration.name, migration.filename,
                                direction, duration, detail=detail)
 
-    def _adopt(self, conn: sqlite3.Connection, current: int) -> None:
-        """Write history rows for versions a database made by the Node.js system already has."""
-        if current == 0:
-            return
-        if conn.execute("SELECT 1 FROM migration_history WHERE version = ?", (current,)).fetchone():
-            return  # history reaches the current version: nothing below it to adopt
-        recorded = {r[0] for r in conn.execute("SELECT version FROM migration_history")}
-        horizon = max((v for v in recorded if v <= current), default=0)
-        rows = [
-            (f.version, f.declared_name, f.checksum, _now(), 0)
-            for f in self.discover()
-            if horizon < f.version <= current and f.version not in recorded
-        ]
-        if rows:
-            conn.executemany(
-                "INSERT INTO migration_history (version, name, checksum, applied_at, duration_ms) "
-                "VALUES (?, ?, ?, ?, ?)", rows
-            )
-            logger.info("adopted %d migrations applied before history was kept", len(rows))
+    def _escaped(self, migration: MigrationFile, direction: str, current: int, escape, guard,
+                 failure: BaseException | None) -> MigrationFailed:
+        """The error for a migration that ended the runner's transaction: what it ran before
+        that may be saved, so no rollback is claimed. Whatever transaction is open now (one the
+        migration began) is rolled back, and the settings it changed are put back."""
+        conn = self.connection
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
+        guard.restore()
+        self._fk_scope.forget()
+        history = History(conn)
+        recorded = history.current_version() if history.exists() else 0
+        also = f"; then it failed: {_one_line(failure)}" if failure is not None else ""
+        cause = f"{direction}() escaped the runner's transaction: {escape.describe()}{also}"
+        return TransactionEscaped(
+            f"{migration.path}: {cause}; NOT rolled back: what it ran may be saved (the recorded version is {recorded}, was {current}); compare "
+            "the database with a backup", version=migration.version, reason=f"fails: {cause}",
+        )
 
     # -- maintenance -----------------------------------------------------------------
 
     def repair(self) -> list[MigrationFile]:
         """Record the current checksum (and name) of every applied file that was edited."""
+        # Only files whose history row is theirs (same name) and that count as applied: a
+        # different migration under the same number never ran, and is never recorded here.
         files = {f.version: f for f in self.discover()}
-        state = self.read_state()
-        edited = [
-            files[v] for v, row in sorted(state.history.items())
-            if v in files and v <= state.current_version and files[v].checksum != row.checksum
-        ]
+        edited = [files[m.version] for m in self.status().migrations if m.modified]
         if not edited:
             return []
         with self._write_transaction() as conn:
-            conn.executemany(
-                "UPDATE migration_history SET checksum = ? WHERE version = ?",
-                [(f.checksum, f.version) for f in edited],
-            )
+            History(conn).update_checksums(edited)
         return edited
 
     @contextlib.contextmanager
@@ -614,23 +638,17 @@ class MigrationRunner:
                 raise
 
     def backup(self, destination: str | os.PathLike | None = None) -> Path:
-        """Copy the database with SQLite's online backup API; returns the copy's path."""
+        """Copy the database with SQLite's online backup API; returns the copy's path
+        (``<database>.v<version>-<UTC time>[-N].bak`` unless ``destination`` is given).
+        Nothing is left behind when the copy cannot be written."""
         if self.in_memory:
             raise UsageError("an in-memory database cannot be backed up to a file")
-        if destination is None:
-            stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-            version = self.get_current_version()
-            destination = f"{self.database}.v{version}-{stamp}.bak"
-        destination = Path(destination)
-        if destination.exists():
-            raise UsageError(f"{destination}: already exists; not overwriting it")
+        from .backup import write_backup
+
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        base = f"{self.database}.v{self.get_current_version()}-{stamp}"
         with self._sqlite_errors():
-            target = sqlite3.connect(destination)
-            try:
-                self.connection.backup(target)
-            finally:
-                target.close()
-        return destination
+            return write_backup(self.connection, destination, base=base)
 
     @contextlib.contextmanager
     def _scratch_copy(self, *, empty: bool = False) -> Iterator["MigrationRunner"]:
@@ -643,17 +661,12 @@ class MigrationRunner:
             with self._sqlite_errors():
                 self.connection.backup(scratch)
         elif self._exists():
-            # Read-only, so that even a crashed WAL log is not written back into the file.
-            with self._sqlite_errors():
-                source = sqlite3.connect(f"{Path(self.database).resolve().as_uri()}?mode=ro", uri=True,
-                                         timeout=self.busy_timeout)
-                try:
-                    source.backup(scratch)
-                finally:
-                    source.close()
+            with self._reading() as source:  # changes no file, a crashed writer's WAL included
+                source.backup(scratch)
         runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout)
         runner._files = self.discover()
         runner._fk_scope = _ForeignKeyScope()  # our own connection: no caller's authorizer to keep
+        runner._guarded = True
         try:
             yield runner
         finally:
@@ -680,17 +693,7 @@ class MigrationRunner:
         """
         marked = self.plan_stamp(version)
         with self._write_transaction() as conn:
-            conn.execute(METADATA_DDL)
-            conn.execute(HISTORY_DDL)
-            recorded = {r[0] for r in conn.execute("SELECT version FROM migration_history")}
-            new = [f for f in marked if f.version not in recorded]
-            conn.execute("DELETE FROM migration_history WHERE version > ?", (version,))
-            conn.executemany(
-                "INSERT INTO migration_history (version, name, checksum, applied_at, duration_ms) "
-                "VALUES (?, ?, ?, ?, 0)",
-                [(f.version, f.declared_name, f.checksum, _now()) for f in new],
-            )
-            _set_version(conn, version)
+            new = History(conn).stamp(version, marked)
         self._tables_ready = True
         logger.info("stamped %s at version %d (%d history rows written)", self.database, version, len(new))
         return new
@@ -744,15 +747,12 @@ class _ForeignKeyScope:
         if conn.execute("PRAGMA schema_version").fetchone()[0] != self.schema_version:
             self.parents = None  # another connection changed the schema: check everything
             return
-        conn.set_authorizer(self._authorize)
-        self.watching = True
+        self.watching = True  # the transaction guard's authorizer calls observe()
 
     def stop(self, conn: sqlite3.Connection) -> None:
-        if self.watching:
-            conn.set_authorizer(None)
-            self.watching = False
+        self.watching = False
 
-    def _authorize(self, action, arg1, arg2, schema, _source):
+    def observe(self, action, arg1, arg2, schema, _source):
         if action in self._ROW_OR_TABLE:
             name = arg1
         elif action in self._ON_TABLE:
@@ -821,70 +821,7 @@ class _ForeignKeyScope:
         self.children.setdefault(parent, set()).add(child)
 
 
-# -- bookkeeping queries --------------------------------------------------------------
-
-
-def _read_state(conn: sqlite3.Connection) -> DatabaseState:
-    tables = {
-        r[0]
-        for r in conn.execute(
-            "SELECT name FROM sqlite_master WHERE type = 'table' "
-            "AND name IN ('metadata', 'migration_history')"
-        )
-    }
-    state = DatabaseState(has_metadata="metadata" in tables, has_history="migration_history" in tables)
-    if state.has_history:
-        for row in conn.execute(
-            "SELECT version, name, checksum, applied_at, duration_ms FROM migration_history"
-        ):
-            state.history[row[0]] = HistoryRow(*row)
-    version = None
-    if state.has_metadata:
-        version = _read_version(conn)
-    state.current_version = version if version is not None else max(state.history, default=0)
-    return state
-
-
-def _read_version(conn: sqlite3.Connection) -> int | None:
-    row = conn.execute("SELECT value FROM metadata WHERE key = ?", (VERSION_KEY,)).fetchone()
-    if row is None or row[0] is None:
-        return None
-    try:
-        return int(row[0])
-    except (TypeError, ValueError):
-        raise DatabaseError(f"metadata.schema_version is {row[0]!r}, not a number") from None
-
-
-def _current_version(conn: sqlite3.Connection) -> int:
-    version = _read_version(conn)
-    if version is None:
-        row = conn.execute("SELECT max(version) FROM migration_history").fetchone()
-        version = row[0] or 0
-    return version
-
-
-def _is_applied(conn: sqlite3.Connection, version: int, current: int) -> bool:
-    if version > current:
-        return False
-    row = conn.execute("SELECT 1 FROM migration_history WHERE version = ?", (version,)).fetchone()
-    if row is not None:
-        return True
-    # No history row at or below the version: kept by the Node.js system before history existed.
-    newer = conn.execute(
-        "SELECT 1 FROM migration_history WHERE version > ? AND version <= ?", (version, current)
-    ).fetchone()
-    return newer is None
-
-
-def _set_version(conn: sqlite3.Connection, version: int) -> None:
-    cursor = conn.execute("UPDATE metadata SET value = ? WHERE key = ?", (str(version), VERSION_KEY))
-    if cursor.rowcount == 0:
-        conn.execute("INSERT INTO metadata (key, value) VALUES (?, ?)", (VERSION_KEY, str(version)))
-
-
-def _previous_version(conn: sqlite3.Connection, version: int) -> int:
-    row = conn.execute("SELECT max(version) FROM migration_history WHERE version < ?", (version,)).fetchone()
-    return row[0] or 0
+# -- foreign keys ---------------------------------------------------------------------
 
 
 def _check_foreign_keys(conn, migration: MigrationFile, direction: str, current: int,
@@ -912,17 +849,54 @@ def _check_foreign_keys(conn, migration: MigrationFile, direction: str, current:
 # -- status -------------------------------------------------------------------------
 
 
+def _renumbering(f: MigrationFile, newest: int) -> str:
+    """How to move a file that never ran here above every other version."""
+    target = newest + 1
+    return (f"`git mv {f.filename} {format_filename(target, f.slug)}` and change "
+            f"`version = {f.version}` inside it to `version = {target}`")
+
+
 def _build_status(database: str, folder: Path, files: list[MigrationFile], state: DatabaseState) -> Status:
     current = state.current_version
-    history = {v: row for v, row in state.history.items() if v <= current}
-    horizon = max(history, default=0)
+    history = state.history
     entries: list[MigrationStatus] = []
     problems: list[RefusedError] = []
     file_versions = {f.version for f in files}
+    newest = max(file_versions | {current}, default=0)
+    # The bookkeeping must agree with itself before the files are judged against it.
+    above = sorted(v for v in history if v > current)
+    if above:
+        problems.append(BookkeepingMismatch(
+            f"{database}: metadata.schema_version is {current} but migration_history records "
+            f"{_versions(above)} as applied; the bookkeeping was edited by hand: put "
+            f"schema_version back to {max(history)}, or roll back with `qscaffold migrate down`"
+        ))
+    elif history and current > max(history):
+        problems.append(BookkeepingMismatch(
+            f"{database}: metadata.schema_version is {current} but migration_history ends at "
+            f"version {max(history)}; versions above it were never recorded as applied: put "
+            f"schema_version back to {max(history)}, or record them with `qscaffold migrate "
+            f"stamp {current} --yes` if the schema really has them"
+        ))
+    lost = state.recorded_rows is not None and state.recorded_rows > len(history)
+    if state.recorded_rows is not None and state.recorded_rows < len(history) and not above:
+        problems.append(BookkeepingMismatch(
+            f"{database}: migration_history has {len(history)} rows but {state.recorded_rows} "
+            "were recorded; rows were added by hand: remove them, or `qscaffold migrate stamp`"
+        ))
     for f in files:
         row = history.get(f.version)
         entry = MigrationStatus(f.version, f.declared_name, f.filename, "pending")
-        if row is not None:
+        if row is not None and f.checksum != row.checksum and row.name != f.declared_name:
+            # Another migration holds this version here (two branches each added it): this file
+            # never ran, whatever its number says.
+            entry.out_of_order = True
+            problems.append(OutOfOrder(
+                f"{f.path}: version {f.version} in this database is {row.name!r} (applied "
+                f"{row.applied_at}), a different migration; this file never ran here: renumber "
+                f"it above the newest: {_renumbering(f, newest)}"
+            ))
+        elif row is not None:
             entry.state = "applied"
             entry.applied_at, entry.duration_ms = row.applied_at, row.duration_ms
             if f.checksum != row.checksum:
@@ -932,15 +906,31 @@ def _build_status(database: str, folder: Path, files: list[MigrationFile], state
                     "or accept it with `qscaffold migrate repair --yes`"
                 ))
         elif f.version <= current:
-            if f.version > horizon:
+            if not history:  # a database of the Node.js system: schema_version only
                 entry.state, entry.adopted = "applied", True
-            else:
+            elif lost:
                 entry.out_of_order = True
-                newer = format_filename(max(file_versions) + 1, f.slug)
+                problems.append(BookkeepingMismatch(
+                    f"{f.path}: version {f.version} has no history row, but migration_history "
+                    f"had {state.recorded_rows} rows and now has {len(history)}: its row was "
+                    f"deleted, so it was applied; do not renumber it: restore the row with "
+                    f"`qscaffold migrate stamp {current} --yes` (records it without running it)"
+                ))
+            elif state.recorded_rows is None:
+                entry.out_of_order = True
                 problems.append(OutOfOrder(
                     f"{f.path}: version {f.version} is pending but the database is already at "
-                    f"version {current} (a merge of two branches?); renumber it above the newest: "
-                    f"`git mv {f.filename} {newer}`"
+                    f"version {current}; if it comes from another branch it never ran here: "
+                    f"renumber it above the newest: {_renumbering(f, newest)}; if its history "
+                    f"row was deleted it did run: `qscaffold migrate stamp {current} --yes` "
+                    "records it again"
+                ))
+            else:
+                entry.out_of_order = True
+                problems.append(OutOfOrder(
+                    f"{f.path}: version {f.version} is pending but the database is already at "
+                    f"version {current} (a merge of two branches?); renumber it above the "
+                    f"newest: {_renumbering(f, newest)}"
                 ))
         entries.append(entry)
     for version, row in sorted(history.items()):
@@ -961,6 +951,10 @@ def _build_status(database: str, folder: Path, files: list[MigrationFile], state
     for e in entries:
         e.current = e.version == current and e.state in ("applied", "missing")
     return Status(database, str(folder), current, entries, problems)
+
+
+def _versions(versions: list[int]) -> str:
+    return ("version " if len(versions) == 1 else "versions ") + ", ".join(map(str, versions))
 
 
 def _raise_first_problem(status: Status) -> None:

@@ -19,7 +19,8 @@ Order of work:
    the schema they were written for. A failing first ``up`` stops the run: the migrations
    after it are reported as not checked.
 
-Schemas are compared structurally from ``sqlite_master`` and the pragmas (tables, columns
+Schemas are read with the one schema model (:mod:`qscaffold.schema.model`) and compared
+structurally from ``sqlite_master`` and the pragmas (tables, columns
 with type, NOT NULL, default, primary-key position and hidden/generated flag, foreign keys,
 indexes, UNIQUE constraints, views, triggers), never as CREATE TABLE text; what no pragma
 shows (CHECK expressions, COLLATE, generated expressions, AUTOINCREMENT) is read from the
@@ -29,271 +30,21 @@ tokens of the CREATE TABLE statement, so formatting, quoting and case never coun
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from .errors import DatabaseError, MigrationFailed
-from .schema import read_columns
-from .sql import Token, close_paren, is_op, split_top, tokenize
+from .schema.create import table_clauses  # noqa: F401  (re-exported: verify's name for it)
+from .schema.model import IGNORED_TABLES, Index, Schema, Table  # noqa: F401
+from .schema.model import read_model as snapshot
+from .schema.normalize import normalize_sql  # noqa: F401
 
 if TYPE_CHECKING:
     from .files import MigrationFile
     from .runner import MigrationRunner
 
-IGNORED_TABLES = frozenset({"metadata", "migration_history", "sqlite_sequence"})
-
 PASSED, FAILED, NOT_CHECKED = "passed", "failed", "not checked"
-
-
-# -- schema snapshots --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column as compared: :func:`qscaffold.schema.read_columns`' pragma facts with the type
-    upper-cased and the default trimmed, plus what only the CREATE TABLE text shows."""
-
-    name: str
-    type: str
-    notnull: bool
-    default: str | None
-    pk: int  # position in the primary key, 0 when not part of it
-    hidden: int  # 0 normal, 1 hidden (virtual tables), 2 generated VIRTUAL, 3 generated STORED
-    collation: str = ""  # COLLATE of the column definition, "" for the default (BINARY)
-    generated: str = ""  # normalised expression of a generated column
-    autoincrement: bool = False
-
-    def describe(self) -> str:
-        parts = [self.type or "no type", "NOT NULL" if self.notnull else "nullable",
-                 f"default {self.default}" if self.default is not None else "no default"]
-        if self.pk:
-            parts.append(f"primary key #{self.pk}")
-        if self.autoincrement:
-            parts.append("AUTOINCREMENT")
-        if self.collation:
-            parts.append(f"COLLATE {self.collation}")
-        if self.hidden:
-            kind = {1: "hidden", 2: "generated virtual", 3: "generated stored"}.get(self.hidden, "hidden")
-            parts.append(f"{kind} as ({self.generated})" if self.generated else kind)
-        return ", ".join(parts)
-
-    def shape(self) -> tuple:
-        return (self.type, self.notnull, self.default, self.pk, self.hidden, self.collation,
-                self.generated, self.autoincrement)
-
-
-@dataclass(frozen=True)
-class ForeignKey:
-    columns: tuple[str, ...]
-    table: str
-    to: tuple[str | None, ...]
-    on_update: str
-    on_delete: str
-    match: str
-
-    def describe(self, table: str) -> str:
-        target = f"{self.table}({', '.join(c or '<primary key>' for c in self.to)})"
-        text = f"foreign key {table}({', '.join(self.columns)}) → {target}"
-        for word, action in (("on update", self.on_update), ("on delete", self.on_delete)):
-            if action and action.upper() != "NO ACTION":
-                text += f" {word} {action.lower()}"
-        return text
-
-
-@dataclass(frozen=True)
-class Index:
-    name: str = field(compare=False)  # as written; the key is the lower-cased name
-    table: str
-    unique: bool
-    origin: str  # "c" CREATE INDEX, "u" UNIQUE constraint, "pk" PRIMARY KEY
-    partial: bool
-    columns: tuple[tuple[str, bool, str], ...]  # (column or <expression>, descending, collation)
-    where: str | None  # normalised WHERE of a partial index
-
-    def column_list(self) -> str:
-        return ", ".join(name + (" DESC" if desc else "") for name, desc, _ in self.columns)
-
-
-@dataclass(frozen=True)
-class Table:
-    name: str
-    columns: tuple[Column, ...]
-    foreign_keys: frozenset[ForeignKey]
-    constraints: frozenset[tuple]  # unnamed UNIQUE / PRIMARY KEY indexes: (origin, unique, columns)
-    without_rowid: bool
-    strict: bool
-    checks: frozenset[str] = frozenset()  # CHECK expressions, as written (normalised)
-
-
-@dataclass(frozen=True)
-class Schema:
-    """The user-visible structure of one database, keyed by lower-cased name."""
-
-    tables: dict[str, Table]
-    indexes: dict[str, Index]
-    views: dict[str, tuple[str, str]]  # name -> (display name, normalised SQL)
-    triggers: dict[str, tuple[str, str, str]]  # name -> (display name, table, normalised SQL)
-
-
-def normalize_sql(sql: str | None) -> str:
-    """SQL with comments, case of keywords and identifiers, quoting of identifiers, blank
-    space and ``IF NOT EXISTS`` made irrelevant; string literals are kept as written."""
-    text = " ".join(_tokens(sql))
-    text = text.replace(" if not exists ", " ")
-    return text.rstrip(" ;")
-
-
-_BARE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_$]*")
-
-
-def _tokens(sql: str | None) -> list[str]:
-    """The tokens of ``sql``: comments and blanks dropped, words and identifiers lower-cased
-    and unquoted (unless they need quotes), string literals kept."""
-    return [_normal(t) for t in tokenize(sql)] if sql else []
-
-
-_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
-
-
-def _normal(tok: Token) -> str:
-    """A token as it counts for comparison: SQLite folds the case of ASCII letters only."""
-    if tok.kind == "id":
-        return tok.value.lower() if _BARE_NAME.fullmatch(tok.value) else f'"{tok.value}"'
-    if tok.kind == "word" or (tok.kind == "num" and tok.text[:2] in ("0x", "0X")):
-        return tok.text.translate(_ASCII_LOWER)
-    if tok.kind == "blob":
-        return f"x'{tok.value}'"
-    return tok.text
-
-
-_TABLE_CONSTRAINT_WORDS = frozenset({"constraint", "primary", "unique", "check", "foreign"})
-
-
-def _display(tokens: list[str]) -> str:
-    text = " ".join(tokens)
-    return re.sub(r"\s*,", ",", re.sub(r"\(\s+", "(", re.sub(r"\s+\)", ")", text)))
-
-
-def table_clauses(sql: str | None) -> tuple[frozenset[str], dict[str, dict]]:
-    """What the pragmas do not show of a CREATE TABLE: its CHECK expressions, and per column
-    its COLLATE, generated expression and AUTOINCREMENT."""
-    tokens = tokenize(sql) if sql else ()
-    start = next((k for k, t in enumerate(tokens) if is_op(t, "(")), None)
-    if start is None:
-        return frozenset(), {}
-    checks: set[str] = set()
-    columns: dict[str, dict] = {}
-    for part in split_top(tokens[start + 1 : close_paren(tokens, start)]):
-        if not part:
-            continue
-        words = [_normal(t) for t in part]
-        is_column = words[0] not in _TABLE_CONSTRAINT_WORDS
-        info = {"collation": "", "generated": "", "autoincrement": False}
-        i, depth = 0, 0
-        while i < len(part):
-            word = words[i]
-            if word == "(":
-                depth += 1
-            elif word == ")":
-                depth -= 1
-            elif depth == 0 and word == "check" and i + 1 < len(part) and words[i + 1] == "(":
-                end = close_paren(part, i + 1)
-                checks.add(_display(words[i + 2 : end]))
-                i = end + 1
-                continue
-            elif depth == 0 and is_column and word == "collate" and i + 1 < len(part):
-                info["collation"] = words[i + 1].strip('"').upper()
-            elif depth == 0 and is_column and word == "as" and i + 1 < len(part) and words[i + 1] == "(":
-                end = close_paren(part, i + 1)
-                info["generated"] = _display(words[i + 2 : end])
-                i = end + 1
-                continue
-            elif depth == 0 and is_column and word == "autoincrement":
-                info["autoincrement"] = True
-            i += 1
-        if is_column:
-            columns[words[0].strip('"').lower()] = info
-    return frozenset(checks), columns
-
-
-def _ignored(name: str) -> bool:
-    lowered = name.lower()
-    return lowered in IGNORED_TABLES or lowered.startswith("sqlite_")
-
-
-def snapshot(conn: sqlite3.Connection) -> Schema:
-    """Read the structure of the ``main`` schema of ``conn``."""
-    rows = conn.execute(
-        "SELECT type, name, tbl_name, sql FROM main.sqlite_master ORDER BY type, name"
-    ).fetchall()
-    options = _table_options(conn)
-    tables: dict[str, Table] = {}
-    indexes: dict[str, Index] = {}
-    views: dict[str, tuple[str, str]] = {}
-    triggers: dict[str, tuple[str, str, str]] = {}
-    index_sql = {name.lower(): sql for kind, name, _t, sql in rows if kind == "index"}
-    for kind, name, table, sql in rows:
-        if kind == "table" and not _ignored(name):
-            tables[name.lower()] = _table(conn, name, sql, options.get(name.lower(), (False, False)),
-                                          indexes, index_sql)
-        elif kind == "view":
-            views[name.lower()] = (name, normalize_sql(sql))
-        elif kind == "trigger" and not _ignored(table):
-            triggers[name.lower()] = (name, table.lower(), normalize_sql(sql))
-    return Schema(tables, indexes, views, triggers)
-
-
-def _table_options(conn: sqlite3.Connection) -> dict[str, tuple[bool, bool]]:
-    try:  # pragma_table_list exists from SQLite 3.37
-        rows = conn.execute("SELECT name, wr, strict FROM pragma_table_list WHERE schema = 'main'")
-        return {name.lower(): (bool(wr), bool(strict)) for name, wr, strict in rows}
-    except sqlite3.Error:
-        return {}
-
-
-def _table(conn, name: str, sql: str | None, options: tuple[bool, bool], indexes: dict,
-           index_sql: dict) -> Table:
-    checks, extras = table_clauses(sql)
-    columns = tuple(
-        Column(c.name, c.type.upper(), c.notnull, None if c.default is None else str(c.default).strip(),
-               c.pk, c.hidden, **extras.get(c.name.lower(), {}))
-        for c in read_columns(conn, name)
-    )
-    grouped: dict[int, list] = {}
-    for row in conn.execute(
-        'SELECT id, seq, "table", "from", "to", on_update, on_delete, match '
-        "FROM pragma_foreign_key_list(?) ORDER BY id, seq", (name,)
-    ):
-        grouped.setdefault(row[0], []).append(row)
-    foreign_keys = frozenset(
-        ForeignKey(tuple(r[3].lower() for r in fk), fk[0][2].lower(),
-                   tuple(r[4].lower() if r[4] else None for r in fk), fk[0][5], fk[0][6], fk[0][7])
-        for fk in grouped.values()
-    )
-    constraints = set()
-    for _seq, index, unique, origin, partial in conn.execute(
-        "SELECT seq, name, \"unique\", origin, partial FROM pragma_index_list(?)", (name,)
-    ):
-        cols = tuple(
-            ("<expression>" if cid == -2 else (col or "").lower(), bool(desc), (coll or "").upper())
-            for _seqno, cid, col, desc, coll, key in conn.execute(
-                "SELECT * FROM pragma_index_xinfo(?)", (index,)
-            )
-            if key
-        )
-        if index.lower().startswith("sqlite_autoindex_"):
-            constraints.add((origin, bool(unique), cols))
-            continue
-        sql = index_sql.get(index.lower())
-        where = None
-        if partial and sql:
-            normalized = normalize_sql(sql)
-            where = normalized.split(" where ", 1)[1] if " where " in normalized else normalized
-        indexes[index.lower()] = Index(index, name.lower(), bool(unique), origin, bool(partial),
-                                       cols, where)
-    return Table(name, columns, foreign_keys, frozenset(constraints), *options, checks=checks)
 
 
 # -- differences -------------------------------------------------------------------------

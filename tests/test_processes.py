@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from support import dump, query, table_migrations, tables, version, write_migration
@@ -114,3 +115,45 @@ def test_start_up_stays_lean(tmp_path):
         result = subprocess.run([sys.executable, "-c", probe, *args], cwd=tmp_path,
                                 capture_output=True, text=True, env=_env(tmp_path))
         assert "HEAVY=\n" in result.stderr, (args, result.stderr)
+
+
+def test_up_racing_down_never_leaves_a_gap_in_the_history(tmp_path):
+    """`up` plans 4 and 5, then waits in 004's import while `down --steps 2` rolls back 3 and 2:
+    inside the lock it must see that 2 and 3 are gone and stop, not apply 4 on top of 1."""
+    mig = tmp_path / "migrations"
+    table_migrations(mig, 5)
+    started, go = tmp_path / "importing", tmp_path / "go"
+    write_migration(mig, 4, "create-t4", "CREATE TABLE t4 (id INTEGER PRIMARY KEY)",
+                    "DROP TABLE t4", header=(
+                        "import pathlib, time\n"
+                        f"pathlib.Path({str(started)!r}).touch()\n"
+                        f"while not pathlib.Path({str(go)!r}).exists():\n"
+                        "    time.sleep(0.02)\n"))
+    db = tmp_path / "data" / "app.db"
+    first = subprocess.run(QSCAFFOLD + ["migrate", "up", "--to", "3", "--database", str(db), "--dir", str(mig)],
+                           cwd=tmp_path, capture_output=True, text=True, env=_env(tmp_path))
+    assert first.returncode == 0, first.stderr
+    up = subprocess.Popen(QSCAFFOLD + ["migrate", "up", "--database", str(db), "--dir", str(mig)],
+                          cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=_env(tmp_path))
+    try:
+        for _ in range(1500):
+            if started.exists():
+                break
+            time.sleep(0.01)
+        down = subprocess.run(QSCAFFOLD + ["migrate", "down", "--steps", "2", "--yes", "--no-backup",
+                                           "--database", str(db), "--dir", str(mig)],
+                              cwd=tmp_path, capture_output=True, text=True, env=_env(tmp_path))
+        assert down.returncode == 0, down.stderr
+    finally:
+        go.touch()
+        out, err = up.communicate(timeout=60)
+    assert up.returncode == 1, out + err
+    assert "the database changed while migrating" in err
+    assert [r[0] for r in query(db, "SELECT version FROM migration_history ORDER BY version")] == [1]
+    assert version(db) == 1
+    assert "t4" not in tables(db)
+    again = subprocess.run(QSCAFFOLD + ["migrate", "up", "--database", str(db), "--dir", str(mig)],
+                           cwd=tmp_path, capture_output=True, text=True, env=_env(tmp_path))
+    assert again.returncode == 0, again.stderr
+    assert version(db) == 5

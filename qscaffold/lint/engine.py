@@ -44,7 +44,7 @@ from .extract import (
     sql_noqa,
     sql_pieces,
 )
-from .model import FileUnit, Finding, Severity, Statement, Version, parse_version
+from .model import FileUnit, Finding, SectionHistory, Severity, Statement, Version, parse_version
 from .registry import Rule, all_rules
 from .shadow import Shadow, classify, sql_words
 
@@ -52,6 +52,7 @@ __all__ = ["lint_paths", "lint_sql", "classify", "is_sqlglot_blind_spot", "LINTA
 
 LINTABLE_SUFFIXES = (".py", ".sql")
 ENGINE_CODES = ("QS001", "QS002", "QS003", "QS004", "QS005", "QS009", "QS010")
+_SCHEMA_TABLE_RE = re.compile(r"^table sqlite_(?:temp_)?(?:master|schema) may not be modified$")
 _NO_SUCH_RE = re.compile(r"^no such (?:table|column|index|view|trigger|constraint): (.+)$")
 
 
@@ -255,10 +256,11 @@ class _Linter:
         dynamic_at = min((i for i, c in enumerate(ex.calls)
                           if c.section == "up" and c.literal is None and not c.dml_hint),
                          default=None)
+        history = SectionHistory()
         for i, piece in enumerate(up):
             if dynamic_at is not None and piece.call_index > dynamic_at:
                 shadow.known = False  # DDL built at run time came first: the schema is a guess
-            self._lint_statement(piece, shadow, display, raws, _following(up, i))
+            self._lint_statement(piece, shadow, display, raws, _following(up, i), history)
         if want_snapshots:
             snapshots["after_up"] = shadow.snapshot(named)
         # Statements outside up/down, then down(), are checked against the schema after up
@@ -267,8 +269,10 @@ class _Linter:
             if not group:
                 continue
             with shadow.scratch() as fork:
+                history = SectionHistory()
                 for i, piece in enumerate(group):
-                    self._lint_statement(piece, fork, display, raws, _following(group, i))
+                    self._lint_statement(piece, fork, display, raws, _following(group, i),
+                                         history)
                 if key and want_snapshots:
                     snapshots[key] = fork.snapshot(named)
         if want_snapshots:
@@ -297,16 +301,15 @@ class _Linter:
                                          message), frozenset({int(line)})))
         return result
 
-    def _statement(self, piece: SqlPiece, schema, following=None) -> Statement:
-        stmt = Statement(piece.text, piece.section, self.options.target, schema, piece.call)
-        if following is not None and hasattr(stmt, "following"):
-            stmt.following = following
-        return stmt
+    def _statement(self, piece: SqlPiece, schema, following=None, history=None) -> Statement:
+        return Statement(piece.text, piece.section, self.options.target, schema, piece.call,
+                         following, history=history)
 
     def _lint_statement(self, piece: SqlPiece, shadow: Shadow, display: str, raws: list[_Raw],
-                        following: tuple[str, ...] | None = None) -> None:
+                        following: tuple[str, ...] | None = None,
+                        history: SectionHistory | None = None) -> None:
         kind = classify(piece.text)
-        stmt = self._statement(piece, shadow.conn if shadow.known else None, following)
+        stmt = self._statement(piece, shadow.conn if shadow.known else None, following, history)
         anchors = piece.anchor_lines
         local: list[_Raw] = []
         specific_error = False
@@ -329,6 +332,8 @@ class _Linter:
                     specific_error = True
                 local.append(_Raw(Finding(display, piece.line, piece.column, rule.code, severity,
                                           message, stmt.normalized), frozenset(anchors)))
+        if history is not None:
+            history.note(piece.text)
         was_known = shadow.known
         error = shadow.replay(piece.text, kind)
         verdict = self._oracle(error, shadow, was_known, kind, piece.text)
@@ -368,13 +373,21 @@ class _Linter:
         if error is None:
             return None
         if _is_syntax_error(error):
-            if self.options.oracle_exact or _version_independent_syntax(error):
+            # SQLite's grammar only grows: what the local library cannot parse, no older
+            # one can. Against a newer target, leave out what newer syntax explains.
+            if self.options.target <= _LOCAL or _version_independent_syntax(error) \
+                    or not _newer_syntax_than_local(sql):
                 return "QS001", f"SQLite rejects this statement: {error}"
             return None
         if not self.options.oracle_exact and error.startswith("no such function"):
             return None
         if error.startswith("unknown database"):
             return None  # ATTACH is never replayed
+        if shadow.writable_schema and _SCHEMA_TABLE_RE.match(error):
+            # SQLite lets SQL edit the schema table once writable_schema is on (QS305 warns
+            # about that); what the edit leaves is unknown from here on
+            shadow.known = False
+            return None
         match = _NO_SUCH_RE.match(error)
         if match:
             name = match.group(1).strip().strip('"').split(".")[-1].strip('"').lower()
@@ -399,6 +412,16 @@ def _following(pieces: list[SqlPiece], index: int) -> tuple[str, ...]:
     """The SQL after ``pieces[index]`` in the same section of the file."""
     section = pieces[index].section
     return tuple(p.text for p in pieces[index + 1:] if p.section == section)
+
+
+_LOCAL = tuple(sqlite3.sqlite_version_info)
+
+
+def _newer_syntax_than_local(sql: str) -> bool:
+    """Whether ``sql`` uses syntax the running SQLite library is too old for."""
+    from .rules.versions import uses_syntax_newer_than
+
+    return uses_syntax_newer_than(Statement(sql), _LOCAL)
 
 
 def _is_syntax_error(message: str) -> bool:

@@ -16,7 +16,7 @@ from enum import Enum
 from functools import cached_property
 from pathlib import Path
 
-from ..sql import first_keywords, split_statements
+from ..sql import first_keywords, split_statements, tokenize
 
 from ..config import Version, parse_version  # noqa: F401 - re-exported for rules and the CLI
 
@@ -143,6 +143,35 @@ def _quiet_sqlglot() -> None:
 
 
 @dataclass
+class SectionHistory:
+    """What the earlier statements of the same ``up()``/``down()`` (or ``.sql`` file) did,
+    for rules that judge a sequence by following it rather than by table-name patterns:
+    the tables renamed away and the tables an ``INSERT … SELECT`` copied rows from. The
+    engine notes each statement after the rules have seen it."""
+
+    renamed: dict[str, str] = field(default_factory=dict)  # new name (lower) → first old name
+    copied_from: set[str] = field(default_factory=set)  # tables read by INSERT … SELECT (lower)
+
+    def note(self, sql: str) -> None:
+        words = first_keywords(sql, 6)
+        if words[:2] == ("ALTER", "TABLE") and "RENAME" in words:
+            toks = [t for t in tokenize(sql) if t.kind != "op" or t.value == "."]
+            names = [t for t in toks[2:]]
+            # ALTER TABLE [schema .] old RENAME TO new
+            if len(names) >= 4 and names[1].value == ".":
+                names = names[2:]
+            if len(names) >= 4 and names[1].value == "RENAME" and names[2].value == "TO" \
+                    and names[0].is_identifier and names[3].is_identifier:
+                old, new = names[0].name, names[3].name
+                self.renamed[new.lower()] = self.renamed.pop(old.lower(), old)
+        elif words[:1] in (("INSERT",), ("REPLACE",)) and "SELECT" in sql.upper():
+            toks = tokenize(sql)
+            for prev, tok in zip(toks, toks[1:]):
+                if prev.kind == "word" and prev.value in ("FROM", "JOIN") and tok.is_identifier:
+                    self.copied_from.add(tok.name.lower())
+
+
+@dataclass
 class Statement:
     """One SQL statement, as a rule sees it.
 
@@ -160,15 +189,33 @@ class Statement:
     # file), in order; ``None`` when unknown. Rules that judge a sequence (a table rebuild)
     # use it to see whether a dropped table, index or trigger is recreated later.
     following: tuple[str, ...] | None = None
+    # Whether the runner runs the file inside one transaction it opens (qscaffold's runner,
+    # goose, dbmate, …) rather than as written (the sqlite3 shell, per-file opt-outs).
+    wrapped: bool = True
+    # Whether foreign key enforcement is on when the statement runs (off in qscaffold's
+    # runner; on under sqlx, or after PRAGMA foreign_keys = ON in a file run as written).
+    foreign_keys: bool = False
+    # What the earlier statements of the same section did; ``None`` when unknown.
+    history: SectionHistory | None = None
 
     @classmethod
     def build(cls, sql: str, *, schema: str | list[str] | None = None, section: str | None = "up",
               target: str | Version | None = None, call: str | None = "exec",
-              following: tuple[str, ...] | list[str] | None = None) -> "Statement":
-        """A statement for tests and tools: ``schema`` is DDL replayed into a fresh shadow."""
-        shadow = shadow_database(schema) if schema is not None else None
+              following: tuple[str, ...] | list[str] | None = None,
+              preceding: tuple[str, ...] | list[str] = (), wrapped: bool = True,
+              foreign_keys: bool = False) -> "Statement":
+        """A statement for tests and tools: ``schema`` is DDL replayed into a fresh shadow,
+        then ``preceding`` (the earlier statements of the same section)."""
+        shadow = shadow_database(list(schema or ()) if not isinstance(schema, str) else schema)\
+            if schema is not None else None
+        history = SectionHistory()
+        for sql_before in preceding:
+            if shadow is not None:
+                shadow.execute(sql_before)
+            history.note(sql_before)
         after = tuple(following) if following is not None else None
-        return cls(sql.strip(), section, parse_version(target), shadow, call, after)
+        return cls(sql.strip(), section, parse_version(target), shadow, call, after, wrapped,
+                   foreign_keys, history)
 
     @cached_property
     def keywords(self) -> tuple[str, ...]:
@@ -203,6 +250,16 @@ class Statement:
     @cached_property
     def parse_error(self) -> str | None:
         return self._parsed[1]
+
+    @cached_property
+    def section_outcome(self):
+        """What this statement and the rest of its section leave
+        (:class:`qscaffold.lint.sequence.Outcome`), run on a throwaway copy of the schema
+        (this statement alone when :attr:`following` is unknown); ``None`` without a
+        schema, or when this statement fails."""
+        from .sequence import outcome_of
+
+        return outcome_of(self)
 
     @cached_property
     def normalized(self) -> str:

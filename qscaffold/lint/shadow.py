@@ -240,6 +240,9 @@ class Shadow:
     def __init__(self, *, known: bool = True) -> None:
         self.known = known  # False once dynamic or failed DDL makes the schema a guess
         self.failed_words: set[str] = set()
+        # PRAGMA writable_schema = ON was seen: SQL may then edit sqlite_master by hand
+        # (never replayed: what such an edit leaves is unknown)
+        self.writable_schema = False
         self.catalog = Catalog()
         self._pragmas: dict[str, bool] = {}  # carried connection settings that are on
         self._steps = [0]  # shared with the scratch views of this shadow
@@ -370,6 +373,7 @@ class Shadow:
         view.conn = self.conn
         view.known = self.known
         view.failed_words = set(self.failed_words)
+        view.writable_schema = self.writable_schema
         view._steps = self._steps
         view._scratch = True
         self._steps[0] = 0
@@ -411,7 +415,10 @@ class Shadow:
         statement leaves the schema as it was.
         """
         kind = kind or classify(sql)
-        if kind == "file" or (kind == "pragma" and not _replayed_pragma(sql)):
+        if kind == "pragma" and first_keywords(sql, 2)[1:] == ("WRITABLE_SCHEMA",) and "=" in sql:
+            self.writable_schema = _pragma_boolean(sql)
+            return None
+        if kind == "file" or (kind == "pragma" and not replayed_pragma(sql)):
             return None  # some pragmas act while being compiled: only a harmless few run
         if kind == "ddl" or kind == "pragma":
             # autocommit: one statement is atomic, a failed one leaves the schema as it was
@@ -542,6 +549,7 @@ def _pragma_boolean(sql: str) -> bool:
     return value in ("on", "yes", "true")
 
 
-def _replayed_pragma(sql: str) -> bool:
+def replayed_pragma(sql: str) -> bool:
+    """Whether the shadow runs this PRAGMA (a connection setting it carries)."""
     words = first_keywords(sql, 2)
     return len(words) > 1 and words[1] in _REPLAYED_PRAGMAS and "=" in sql

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
 from ..model import Severity, format_version
 from ..registry import rule
-from ._syntax import parse_alter, table_sql
+from ._syntax import at, close_paren, is_name, is_op, is_word, name_of, parse_alter, quote, \
+    table_sql, tokenize
 
 REBUILD = ("rebuild the table instead: CREATE TABLE new_t with the new definition, "
            "INSERT INTO new_t (cols) SELECT cols FROM t, DROP TABLE t, "
@@ -28,12 +31,55 @@ def alter_of(stmt):
     return cached
 
 
-def _fix_for(form: str) -> str:
+def _fix_for(a) -> str:
+    """The SQLite way to do what the unsupported ALTER ``a`` meant, with its own names
+    where SQLite has a direct form for it."""
+    form = a.unsupported
     if form.startswith(("ADD UNIQUE", "ADD CONSTRAINT … UNIQUE")):
-        return "create a unique index instead: CREATE UNIQUE INDEX IF NOT EXISTS ix ON t (cols)"
+        columns = _parenthesised_after(a, "UNIQUE")
+        name = a.constraint or f"ux_{a.table}_{'_'.join(_bare(c) for c in columns) or 'cols'}"
+        cols = ", ".join(columns) or "cols"
+        return (f"create a unique index instead: CREATE UNIQUE INDEX IF NOT EXISTS "
+                f"{_q(name)} ON {_q(a.table)} ({cols})")
+    if form == "DROP INDEX":
+        index = a.act[2] if len(a.act) > 2 and is_name(a.act[2]) else None
+        return ("an index is dropped on its own in SQLite: DROP INDEX IF EXISTS "
+                + (_q(name_of(index)) if index is not None else "ix"))
     if form == "RENAME CONSTRAINT":
         return "drop and re-add the constraint by rebuilding the table: " + REBUILD
+    if form.startswith("ALTER COLUMN") or form in ("MODIFY", "CHANGE"):
+        return ("rebuild the table: put its new definition in a schema file and let "
+                f"`qscaffold new change-{_bare(a.table).lower()} --to schema.sql` write the "
+                "migration, or by hand: " + REBUILD.split(": ", 1)[1])
     return REBUILD
+
+
+def _parenthesised_after(a, word: str) -> list[str]:
+    """The source texts of the comma-separated items in the parentheses after ``word``."""
+    toks = a.act
+    for i, tok in enumerate(toks):
+        if is_word(tok, word) and is_op(at(toks, i + 1), "("):
+            end = close_paren(toks, i + 1)
+            inner = toks[i + 2:end]
+            items, current = [], []
+            for t in inner:
+                if is_op(t, ","):
+                    items.append(current)
+                    current = []
+                else:
+                    current.append(t)
+            items.append(current)
+            return [" ".join(t.text for t in item) for item in items if item]
+    return []
+
+
+def _bare(name: str) -> str:
+    return re.sub(r"\W+", "_", name).strip("_") or "t"
+
+
+def _q(name: str) -> str:
+    """A name as written in a suggestion: bare when it is a plain word."""
+    return name if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name) else quote(name)
 
 
 @rule("QS101", "unsupported-alter-form", Severity.ERROR,
@@ -70,14 +116,24 @@ def unsupported_alter_form(stmt):
         return
     if kw[:2] == ("RENAME", "TABLE"):
         yield ("SQLite has no RENAME TABLE (`near \"RENAME\": syntax error`); use "
-               "ALTER TABLE a RENAME TO b")
+               + _rename_table_form(stmt.sql))
         return
     a = alter_of(stmt)
     if a is None or a.action != "unsupported":
         return
     near = a.near_353 if stmt.target >= V_CONSTRAINTS else a.near
     yield (f"SQLite has no {a.unsupported} in ALTER TABLE (`near \"{near}\": syntax error`); "
-           + _fix_for(a.unsupported))
+           + _fix_for(a))
+
+
+def _rename_table_form(sql: str) -> str:
+    """``ALTER TABLE a RENAME TO b`` for MySQL's ``RENAME TABLE a TO b`` (one pair)."""
+    toks = tokenize(sql)
+    names = [t for t in toks[2:] if not is_word(t, "TO")]
+    if len(toks) >= 5 and is_word(at(toks, 3), "TO") and len(names) == 2 \
+            and all(is_name(t) for t in names):
+        return f"ALTER TABLE {names[0].text} RENAME TO {names[1].text}"
+    return "ALTER TABLE a RENAME TO b, one table per statement"
 
 
 @rule("QS102", "multiple-alter-actions", Severity.ERROR,

@@ -581,3 +581,113 @@ def drop_wrong_kind(stmt):
     elif drop.kind == "VIEW" and obj[0] == "table":
         yield f"`use DROP TABLE to delete table {obj[1]}`: write DROP TABLE IF EXISTS {obj[1]}"
 
+
+
+# Words of the type names people write (SQLite's own, the SQL standard's, other databases'):
+# any of them may follow another in a declared type.
+TYPE_WORDS = frozenset(
+    "INT INTEGER TINYINT SMALLINT MEDIUMINT BIGINT UNSIGNED SIGNED BIG INT2 INT4 INT8 "
+    "CHARACTER CHAR VARCHAR VARYING NCHAR NATIVE NATIONAL NVARCHAR VARCHAR2 NVARCHAR2 TEXT "
+    "TINYTEXT MEDIUMTEXT LONGTEXT CLOB NCLOB BLOB TINYBLOB MEDIUMBLOB LONGBLOB BINARY VARBINARY "
+    "LARGE OBJECT REAL DOUBLE PRECISION FLOAT FLOAT4 FLOAT8 NUMERIC DECIMAL DEC NUMBER BOOLEAN "
+    "BOOL DATE DATETIME DATETIME2 TIME TIMESTAMP TIMESTAMPTZ TIMETZ WITH WITHOUT ZONE LOCAL "
+    "INTERVAL YEAR MONTH DAY HOUR MINUTE SECOND TO JSON JSONB UUID SERIAL BIGSERIAL SMALLSERIAL "
+    "MONEY BIT BYTEA STRING LONG RAW ANY XML INET CIDR".split())
+_TYPE_END = {"CONSTRAINT", "PRIMARY", "NOT", "NULL", "UNIQUE", "CHECK", "DEFAULT", "COLLATE",
+             "REFERENCES", "GENERATED", "AS"}
+_WHY = {
+    "AFTER": "MySQL's column position; SQLite always adds a column last",
+    "FIRST": "MySQL's column position; SQLite always adds a column last",
+    "AUTO_INCREMENT": "MySQL's; in SQLite an INTEGER PRIMARY KEY numbers rows by itself",
+    "IDENTITY": "SQL Server's; in SQLite an INTEGER PRIMARY KEY numbers rows by itself",
+    "COMMENT": "MySQL's column comment; SQLite has none (use a -- comment)",
+    "ZEROFILL": "a MySQL display attribute SQLite has no use for",
+}
+
+
+def _declared_type_tokens(toks, name_index: int) -> list:
+    """The tokens SQLite reads as a column's declared type: names and strings after the
+    column's name, up to a constraint keyword, a parenthesis or the column's end."""
+    out = []
+    for tok in toks[name_index + 1:]:
+        if tok.kind not in ("word", "id", "str") or (tok.kind == "word" and tok.value in _TYPE_END):
+            break
+        out.append(tok)
+    return out
+
+
+def _foreign_type_word(type_toks) -> tuple[str, str] | None:
+    """``(word, why)`` for the first word of a declared type that no type name uses."""
+    for k, tok in enumerate(type_toks):
+        if tok.kind == "str":
+            return tok.text, "a string inside the type: " + _WHY.get(
+                type_toks[k - 1].value if k else "", "SQLite keeps it as part of the type name")
+        if tok.kind == "id" and tok.text.startswith("[") and not tok.value.strip():
+            return tok.text, "an array type; SQLite has none (store JSON text)"
+        if k == 0 and len(type_toks) == 1:
+            return None  # one word is a type name, whatever it is
+        if tok.kind == "word" and tok.value not in TYPE_WORDS and (k > 0 or tok.value in _WHY):
+            return tok.text, _WHY.get(tok.value, "no type name uses it")
+    return None
+
+
+@rule("QS610", "foreign-word-in-type", Severity.WARNING,
+      "Declared column type holding a word no type name uses (NOL NULL, AFTER b, AUTO_INCREMENT)")
+def foreign_word_in_type(stmt):
+    """## What it does
+    Flags a column whose declared type holds a word no type name uses: a typo such as
+    `TEXT NOL NULL`, MySQL's `INT AFTER b`, `INTEGER AUTO_INCREMENT`, `TEXT COMMENT 'x'`, or
+    PostgreSQL's array `TEXT[]`.
+
+    ## Why is this bad?
+    SQLite accepts any run of names (and strings) as a type name, so it swallows these words
+    without a murmur: `ip TEXT NOL NULL UNIQUE` declares the type "TEXT NOL", and the column
+    stays nullable; `z INT AFTER b` declares the type "INT AFTER b" and adds the column last.
+    What the author meant silently did not happen.
+
+    ## Example
+    ```sql
+    CREATE TABLE IF NOT EXISTS hosts (id INTEGER PRIMARY KEY, ip TEXT NOL NULL UNIQUE);
+    ```
+
+    Use instead:
+    ```sql
+    CREATE TABLE IF NOT EXISTS hosts (id INTEGER PRIMARY KEY, ip TEXT NOT NULL UNIQUE);
+    ```
+
+    ## Known problems
+    A type name made of several words of one's own (`GEOGRAPHY POINT`) is flagged: write it
+    as one word, or add a noqa.
+
+    ## References
+    - https://www.sqlite.org/datatype3.html#affinity_name_examples
+    - https://www.sqlite.org/syntax/type-name.html
+    """
+    kw = stmt.keywords
+    columns = []
+    if kw[:1] == ("CREATE",):
+        table = _create_table(stmt)
+        columns = table.columns if table is not None else []
+    elif kw[:2] == ("ALTER", "TABLE"):
+        a = alter_of(stmt)
+        columns = [a.coldef] if a is not None and a.coldef is not None else []
+    if not columns:
+        return
+    toks = tokenize(stmt.sql)
+    index = {tok.start: k for k, tok in enumerate(toks)}
+    for col in columns:
+        k = index.get(col.name_tok.start)
+        if k is None:
+            continue
+        type_toks = _declared_type_tokens(toks, k)
+        found = _foreign_type_word(type_toks)
+        if found is None:
+            continue
+        word, why = found
+        declared = stmt.sql[type_toks[0].start:type_toks[-1].end]
+        after = at(toks, k + 1 + len(type_toks))
+        if is_word(after, "NULL") and len(word) == 3 and sum(
+                a != b for a, b in zip(word.upper(), "NOT")) == 1:
+            why = "a typo for NOT? NULL then stands alone and the column stays nullable"
+        yield (f"column {col.name}: SQLite reads the declared type as \"{declared}\" "
+               f"(`{word}`: {why})")

@@ -66,6 +66,28 @@ def is_rebuild_drop(stmt, table: str) -> bool:
     return rebuild_partner(stmt.schema, table) is not None or recreated_later(stmt, table)
 
 
+def _renamed_away_from(stmt, table: str) -> str | None:
+    """The table ``table`` was renamed away from: followed through the section's earlier
+    ``ALTER TABLE … RENAME TO`` statements (``group__``, ``oldCiphers``…), else guessed
+    from the name (``t_old`` next to ``t``, for a rename in an earlier migration)."""
+    if stmt.history is not None:
+        origin = stmt.history.renamed.get(table.lower())
+        if origin is not None and origin.lower() != table.lower():
+            return origin
+    return renamed_from(stmt.schema, table)
+
+
+def _left_dangling(stmt, table: str) -> list[tuple[str, str]]:
+    """``(child, column)`` of the foreign keys to ``table`` that still point at it, missing,
+    once the rest of the section has run (a rebuild of the children mends them)."""
+    if not children(stmt.schema, table):
+        return []
+    outcome = stmt.section_outcome
+    if outcome is None:
+        return [(c, col) for c, col, _ in children(stmt.schema, table)]
+    return outcome.missing_parents.get(table.lower(), [])
+
+
 @rule("QS122", "rename-away-rebuild", Severity.ERROR,
       "Rebuild that renames the old table away: child foreign keys follow it and dangle")
 def rename_away_rebuild(stmt):
@@ -108,11 +130,13 @@ def rename_away_rebuild(stmt):
     table = _dropped_table(stmt)
     if table is None or stmt.target < V_RENAME_REWRITES_FKS:
         return
-    origin = renamed_from(stmt.schema, table)
-    kids = children(stmt.schema, table)
-    if origin is None or not kids:
+    origin = _renamed_away_from(stmt, table)
+    if origin is None:
         return
-    refs = ", ".join(sorted({f"{c}.{col}" for c, col, _ in kids}))
+    kids = _left_dangling(stmt, table)
+    if not kids:
+        return  # the section rebuilds the children too: every key is valid at its end
+    refs = ", ".join(sorted({f"{c}.{col}" for c, col in kids}))
     yield (f"{refs} now reference{'s' if len(kids) == 1 else ''} {table} (renaming {origin} away "
            f"repointed them), so dropping {table} leaves them dangling and "
            "`PRAGMA foreign_key_check` fails whenever they have rows: create new_"
@@ -156,11 +180,11 @@ def drop_parent_table(stmt):
     table = _dropped_table(stmt)
     if table is None or is_rebuild_drop(stmt, table):
         return
-    if renamed_from(stmt.schema, table) and stmt.target >= V_RENAME_REWRITES_FKS:
+    if _renamed_away_from(stmt, table) and stmt.target >= V_RENAME_REWRITES_FKS:
         return  # QS122 says it better
-    kids = [k for k in children(stmt.schema, table) if not _dropped_later(stmt, "TABLE", k[0])]
+    kids = [k for k in _left_dangling(stmt, table) if not _dropped_later(stmt, "TABLE", k[0])]
     if kids:
-        refs = ", ".join(sorted({f"{c}.{col}" for c, col, _ in kids}))
+        refs = ", ".join(sorted({f"{c}.{col}" for c, col in kids}))
         yield (f"{refs} reference{'s' if len(kids) == 1 else ''} {table}: with foreign keys off "
                "nothing cascades, and `PRAGMA foreign_key_check` fails the migration if child rows "
                "remain; drop or rebuild the child tables first, or rebuild this table instead")
@@ -468,5 +492,71 @@ def drop_table(stmt):
             return  # a view is QS609's; a rebuild's DROP is expected
     if recreated_later(stmt, drop.name):
         return
+    history = stmt.history
+    if history is not None and drop.name.lower() in history.renamed \
+            and drop.name.lower() in history.copied_from:
+        return  # the old copy of a rebuild that renamed it away, its rows copied already
     yield (f"DROP TABLE {drop.name} destroys its rows and down() cannot bring them back: make "
            "sure the data is not needed (keep a renamed copy, or add a noqa)")
+
+
+@rule("QS408", "view-or-trigger-broken", Severity.ERROR,
+      "DROP or RENAME after which a view or trigger no longer compiles, and the migration leaves it so")
+def view_or_trigger_broken(stmt):
+    """## What it does
+    With the schema, flags `DROP TABLE`, `DROP VIEW` and `ALTER TABLE … RENAME` after which a
+    view or trigger that compiled before no longer does, when nothing later in the migration
+    mends it (drops and recreates it, or creates the missing table again).
+
+    ## Why is this bad?
+    SQLite accepts the statement and keeps the view or trigger. From then on every query of
+    the view fails (`no such table: main.orders`), every write that fires the trigger fails,
+    and every later `ALTER TABLE … RENAME` anywhere in the schema is refused
+    (`error in view v: …`). A rename with `PRAGMA legacy_alter_table = ON` does not rewrite
+    views and triggers either.
+
+    ## Example
+    ```sql
+    CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER);
+    CREATE VIEW IF NOT EXISTS big_orders AS SELECT id FROM orders WHERE total > 100;
+    DROP TABLE IF EXISTS orders;
+    -- then:
+    SELECT id FROM big_orders;
+    ```
+
+    Use instead:
+    ```sql
+    CREATE TABLE orders (id INTEGER PRIMARY KEY, total INTEGER);
+    CREATE VIEW IF NOT EXISTS big_orders AS SELECT id FROM orders WHERE total > 100;
+    DROP VIEW IF EXISTS big_orders;
+    DROP TABLE IF EXISTS orders;
+    -- then:
+    SELECT name FROM sqlite_master;
+    ```
+
+    ## References
+    - https://www.sqlite.org/lang_altertable.html (compatibility note on renames)
+    - https://www.sqlite.org/lang_droptable.html
+    """
+    if stmt.schema is None:
+        return
+    kw = stmt.keywords
+    if kw[:2] in (("DROP", "TABLE"), ("DROP", "VIEW")):
+        drop = parse_drop(stmt.sql)
+        name = drop.name if drop else None
+    elif kw[:2] == ("ALTER", "TABLE"):
+        a = alter_of(stmt)
+        name = a.table if a is not None and a.action in ("rename-table", "rename-column") else None
+    else:
+        return
+    if not name or stmt.schema.execute(
+            "SELECT 1 FROM sqlite_master WHERE type IN ('view', 'trigger') AND instr(lower(sql), ?) "
+            "LIMIT 1", (name.lower(),)).fetchone() is None:
+        return  # nothing that could mention it
+    outcome = stmt.section_outcome
+    if outcome is None:
+        return
+    for (kind, obj), message in sorted(outcome.broken.items()):
+        yield (f"{kind} {obj} {message.replace('no longer compiles: ', 'no longer compiles (`', 1)}`) "
+               "after this statement, and nothing later in the migration mends it: drop it "
+               "first and create it again against the new schema")

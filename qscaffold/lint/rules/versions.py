@@ -68,6 +68,26 @@ def _features(stmt):
     return out
 
 
+_ALTER_GATES = {"rename-column": (3, 25, 0), "drop-column": (3, 35, 0), "add-check": (3, 53, 0),
+                "drop-constraint": (3, 53, 0), "set-not-null": (3, 53, 0),
+                "drop-not-null": (3, 53, 0)}
+
+
+def uses_syntax_newer_than(stmt, version) -> bool:
+    """Whether the statement uses version-gated syntax (a :func:`_features` item or an
+    ALTER TABLE form) that ``version`` does not have yet: a syntax error from a library of
+    that version may then be the gate's verdict rather than a real one."""
+    if any(version < needed for needed, _ in _features(stmt)):
+        return True
+    if stmt.keywords[:2] == ("ALTER", "TABLE"):
+        from .alter import alter_of
+
+        a = alter_of(stmt)
+        needed = _ALTER_GATES.get(a.action) if a is not None else None
+        return needed is not None and version < needed
+    return False
+
+
 def _opener(toks, k: int) -> int | None:
     depth = 0
     for j in range(k - 1, -1, -1):

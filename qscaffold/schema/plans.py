@@ -1,4 +1,4 @@
-"""Schema introspection for ``qscaffold new``: tables split into items, their indexes,
+"""Rebuild plans for ``qscaffold new``: tables split into items, their indexes,
 triggers and views, what references a column, and the plans that drop or restore one.
 
 Everything here reads an open ``sqlite3.Connection`` (never writes to it) and returns
@@ -10,65 +10,16 @@ exactly as written.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 from dataclasses import dataclass, field
 
-from .config import Version
-from .errors import UsageError
-from .sql import Token, at, close_paren, depth_map, is_op, is_word, split_top, tokenize
+from ..errors import UsageError
+from ..sql import Token, close_paren, depth_map, is_op, is_word, split_top, tokenize
+from .create import Item, TableDefinition, split_definition
+from .features import FEATURES, Version
+from .quote import if_not_exists, quote_identifier
 
-NATIVE_DROP_COLUMN: Version = (3, 35, 0)
-
-# SQLite's keywords (sqlite.org/lang_keywords.html): an identifier spelled like one is quoted.
-KEYWORDS = frozenset("""
-ABORT ACTION ADD AFTER ALL ALTER ALWAYS ANALYZE AND AS ASC ATTACH AUTOINCREMENT BEFORE BEGIN
-BETWEEN BY CASCADE CASE CAST CHECK COLLATE COLUMN COMMIT CONFLICT CONSTRAINT CREATE CROSS
-CURRENT CURRENT_DATE CURRENT_TIME CURRENT_TIMESTAMP DATABASE DEFAULT DEFERRABLE DEFERRED DELETE
-DESC DETACH DISTINCT DO DROP EACH ELSE END ESCAPE EXCEPT EXCLUDE EXCLUSIVE EXISTS EXPLAIN FAIL
-FILTER FIRST FOLLOWING FOR FOREIGN FROM FULL GENERATED GLOB GROUP GROUPS HAVING IF IGNORE
-IMMEDIATE IN INDEX INDEXED INITIALLY INNER INSERT INSTEAD INTERSECT INTO IS ISNULL JOIN KEY LAST
-LEFT LIKE LIMIT MATCH MATERIALIZED NATURAL NO NOT NOTHING NOTNULL NULL NULLS OF OFFSET ON OR
-ORDER OTHERS OUTER OVER PARTITION PLAN PRAGMA PRECEDING PRIMARY QUERY RAISE RANGE RECURSIVE
-REFERENCES REGEXP REINDEX RELEASE RENAME REPLACE RESTRICT RETURNING RIGHT ROLLBACK ROW ROWS
-SAVEPOINT SELECT SET TABLE TEMP TEMPORARY THEN TIES TO TRANSACTION TRIGGER UNBOUNDED UNION UNIQUE
-UPDATE USING VACUUM VALUES VIEW VIRTUAL WHEN WHERE WINDOW WITH WITHOUT
-""".split())
-
-_BARE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_TABLE_CONSTRAINT_WORDS = {"CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"}
-_COLUMN_CONSTRAINT_WORDS = {"CONSTRAINT", "PRIMARY", "NOT", "NULL", "UNIQUE", "CHECK", "DEFAULT",
-                            "COLLATE", "REFERENCES", "GENERATED", "AS"}
-# What may follow ``REFERENCES parent (cols)``: actions, MATCH name, deferral.
-_FOREIGN_KEY_ACTION_WORDS = {"ON", "DELETE", "UPDATE", "SET", "NULL", "DEFAULT", "CASCADE", "RESTRICT",
-                             "NO", "ACTION", "MATCH", "NOT", "DEFERRABLE", "INITIALLY", "DEFERRED",
-                             "IMMEDIATE"}
-_CREATE_PREFIX_RE = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?(?:INDEX|VIEW|TRIGGER|TABLE)\s+", re.I)
-
-
-def quote_identifier(name: str) -> str:
-    """``name`` as SQL: bare when it can be, else in double quotes (``"order"``, ``"my col"``)."""
-    if _BARE_RE.match(name) and name.upper() not in KEYWORDS:
-        return name
-    return '"' + name.replace('"', '""') + '"'
-
-
-def quote_string(text: str) -> str:
-    """A SQL string literal."""
-    return "'" + text.replace("'", "''") + "'"
-
-
-def if_not_exists(create_sql: str) -> str:
-    """A ``CREATE INDEX|VIEW|TRIGGER|TABLE`` statement from ``sqlite_master`` with
-    ``IF NOT EXISTS`` inserted (SQLite stores these without it)."""
-    match = _CREATE_PREFIX_RE.match(create_sql)
-    if not match:
-        raise ValueError(f"not a CREATE statement: {create_sql[:40]!r}")
-    head = match.group(0)
-    if re.match(r"IF\s+NOT\s+EXISTS\b", create_sql[match.end():], re.I):
-        return create_sql
-    return head + "IF NOT EXISTS " + create_sql[match.end():]
-
+NATIVE_DROP_COLUMN: Version = FEATURES["drop-column"]
 
 # -- names ------------------------------------------------------------------------------
 
@@ -81,95 +32,6 @@ def names_in(sql: str) -> set[str]:
 def mentions(sql: str, name: str) -> bool:
     """Whether ``sql`` names ``name`` (as a bare or quoted identifier, case-insensitively)."""
     return name.lower() in names_in(sql)
-
-
-def _strip_references(tokens: list[Token]) -> list[Token]:
-    """Tokens without ``REFERENCES parent (cols)`` clauses and constraint names: the
-    parent's columns are another table's names."""
-    out: list[Token] = []
-    i = 0
-    while i < len(tokens):
-        tok = tokens[i]
-        if is_word(tok, "REFERENCES"):
-            i += 2  # the keyword and the parent table
-            if is_op(at(tokens, i), "("):
-                i = close_paren(tokens, i) + 1
-            while i < len(tokens) and is_word(tokens[i], *_FOREIGN_KEY_ACTION_WORDS):
-                i += 2 if is_word(tokens[i], "MATCH") else 1
-            continue
-        out.append(tok)
-        i += 2 if is_word(tok, "CONSTRAINT", "COLLATE") else 1  # skip the name that follows
-    return out
-
-
-# -- table definitions ------------------------------------------------------------------
-
-
-@dataclass
-class Item:
-    """One entry of a ``CREATE TABLE (…)`` list: a column definition or a table constraint."""
-
-    text: str
-    kind: str  # "column" or "constraint"
-    name: str | None = None  # the column's name
-    tokens: list[Token] = field(default_factory=list, repr=False)
-
-    def uses(self, column: str) -> bool:
-        """Whether this item's expressions or key lists name ``column`` (besides a column
-        definition's own name and type, and a foreign key's parent columns)."""
-        sig = _strip_references(self.tokens)
-        if self.kind == "column":
-            sig = sig[1:]  # the name
-            while sig and sig[0].is_identifier and not is_word(sig[0], *_COLUMN_CONSTRAINT_WORDS):
-                sig = sig[1:]  # the type's words
-        wanted = column.lower()
-        return any(t.is_identifier and t.name.lower() == wanted for t in sig)
-
-    def has_word(self, *words: str) -> bool:
-        wanted = {w.upper() for w in words}
-        return any(t.kind == "word" and t.value in wanted for t in self.tokens)
-
-
-@dataclass
-class TableDefinition:
-    """``CREATE TABLE name (`` items ``)`` suffix, from ``sqlite_master.sql``."""
-
-    head: str
-    items: list[Item]
-    suffix: str  # after the closing parenthesis: WITHOUT ROWID, STRICT
-
-    def column_item(self, name: str) -> Item | None:
-        wanted = name.lower()
-        return next((i for i in self.items if i.kind == "column" and i.name.lower() == wanted), None)
-
-    def render(self, table: str, items: list[Item]) -> str:
-        """``CREATE TABLE IF NOT EXISTS table (…)`` with ``items`` kept verbatim."""
-        body = ",\n    ".join(item.text for item in items)
-        return f"CREATE TABLE IF NOT EXISTS {quote_identifier(table)} (\n    {body}\n){self.suffix}"
-
-
-def split_definition(create_sql: str) -> TableDefinition:
-    """Split a ``CREATE TABLE`` statement's column list at its top-level commas."""
-    tokens = tokenize(create_sql)
-    open_at = next((k for k, t in enumerate(tokens) if is_op(t, "(")), None)
-    if open_at is None:
-        raise ValueError("CREATE TABLE without a column list")
-    close_at = close_paren(tokens, open_at)
-    if close_at == len(tokens):
-        raise ValueError("CREATE TABLE with an unbalanced column list")
-    items = [_item(create_sql, part) for part in split_top(tokens[open_at + 1 : close_at])]
-    head = create_sql[: tokens[open_at].end]
-    suffix = create_sql[tokens[close_at].end :].rstrip().rstrip(";")
-    return TableDefinition(head, [i for i in items if i.text], suffix)
-
-
-def _item(sql: str, tokens: list[Token]) -> Item:
-    if not tokens:
-        return Item("", "constraint")
-    text = sql[tokens[0].start : tokens[-1].end]
-    if is_word(tokens[0], *_TABLE_CONSTRAINT_WORDS):
-        return Item(text, "constraint", None, tokens)
-    return Item(text, "column", tokens[0].name, tokens)
 
 
 # -- reading a schema -------------------------------------------------------------------
