@@ -358,6 +358,8 @@ class _Progress:
 def _display_path(path: str) -> str:
     import os
 
+    if "://" in path:  # a server's URL
+        return path
     try:
         relative = os.path.relpath(path)
     except ValueError:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .backends import CommitOutcomeUnknown
 from .config import MEMORY, load_settings
 from .database import Database
 from .errors import (
@@ -176,10 +177,12 @@ class MigrationRunner:
             self.database = os.fspath(database)
         self._files: list[MigrationFile] | None = files  # given: already discovered (fleets share them)
         self._tables_ready = False
-        self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
+        self._backend = None  # a server's database (qscaffold.backends), opened on first use
+        # Both watch through SQLite's authorizer: on connections the runner owns and that have one.
+        self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection and not self.remote)
         # The transaction guard's authorizer (qscaffold.guard) runs on connections the runner
         # owns; a caller's connection keeps its own authorizer and gets the check afterwards.
-        self._guarded = self._owns_connection
+        self._guarded = self._owns_connection and not self.remote
 
     # -- connection ------------------------------------------------------------------
 
@@ -195,8 +198,22 @@ class MigrationRunner:
     def in_memory(self) -> bool:
         return self.database == MEMORY or self.database.startswith("file::memory:")
 
+    @property
+    def remote(self) -> bool:
+        """Whether the database lives on a server (``dqlite://…``), not in a SQLite file."""
+        return "://" in self.database and not self.database.startswith("file:")
+
+    @property
+    def backend(self):
+        """The server's backend (:mod:`qscaffold.backends`); ``None`` for a SQLite file."""
+        if self._backend is None and self.remote:
+            from .backends import open_backend
+
+            self._backend = open_backend(self.database, busy_timeout=self.busy_timeout)
+        return self._backend
+
     def _exists(self) -> bool:
-        return self._conn is not None or self.in_memory or Path(self.database).exists()
+        return self._conn is not None or self.in_memory or self.remote or Path(self.database).exists()
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -207,6 +224,12 @@ class MigrationRunner:
 
     def _open(self) -> sqlite3.Connection:
         path = self.database
+        if self.remote:
+            backend = self.backend
+            try:
+                return backend.connect()
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"{path}: cannot open database: {exc}") from None
         if not self.in_memory and not path.startswith("file:"):
             parent = Path(path).parent
             if Path(path).is_dir():
@@ -310,7 +333,7 @@ class MigrationRunner:
         """A connection to read from: the runner's own once it is open (a migration run),
         otherwise one that changes no file (see qscaffold.readonly)."""
         with self._sqlite_errors():
-            if self._conn is not None or self.in_memory or self.database.startswith("file:"):
+            if self._conn is not None or self.in_memory or self.remote or self.database.startswith("file:"):
                 yield self.connection
                 return
             from .readonly import open_readonly
@@ -363,6 +386,8 @@ class MigrationRunner:
         is left as it was.
         """
         if dry_run:
+            if self.remote:  # the copy is plain SQLite: refuse what the server would
+                self.backend.check_migrations(self.pending())
             with self._scratch_copy() as scratch:
                 return scratch.run_migrations(to=to, steps=steps, single_transaction=single_transaction,
                                               on_result=on_result)
@@ -378,6 +403,8 @@ class MigrationRunner:
             todo = todo[:steps]
         for migration in todo:  # every file must load before anything runs
             migration.module  # noqa: B018
+        if self.remote:
+            self.backend.check_migrations(todo)
         if single_transaction:
             results = self._apply_all(todo, "up") if todo else []
             for result in results if on_result else ():
@@ -401,10 +428,12 @@ class MigrationRunner:
     ) -> list[MigrationResult]:
         """Run ``down`` of the newest applied migration, or of ``steps`` of them, or of
         every one above version ``to``, newest first, one transaction each."""
+        todo = self.plan_rollback(steps=steps, to=to)
+        if self.remote:
+            self.backend.check_migrations(todo)
         if dry_run:
             with self._scratch_copy() as scratch:
                 return scratch.rollback(steps=steps, to=to, on_result=on_result)
-        todo = self.plan_rollback(steps=steps, to=to)
         results = []
         for migration in todo:
             result = self._apply(migration, "down")
@@ -492,7 +521,10 @@ class MigrationRunner:
             if all(r.skipped for r in results):
                 conn.execute("ROLLBACK")
                 return results
-            conn.execute("COMMIT")
+            try:
+                conn.execute("COMMIT")
+            except CommitOutcomeUnknown as exc:
+                self._settle_commit(results, direction, exc)
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
@@ -504,6 +536,24 @@ class MigrationRunner:
         logger.info("%s %d migration(s) in one transaction in %.1f ms (waited %.1f ms for the lock)",
                     direction, len(results), total, waited * 1000)
         return results
+
+    def _settle_commit(self, results: list[MigrationResult], direction: str, lost: Exception) -> None:
+        """The connection to a server was lost while ``COMMIT`` ran: reconnect (to the new
+        leader) and let the history say whether the transaction was saved."""
+        logger.warning("%s: %s; reading the history again", self.database, lost)
+        old, self._conn = self._conn, None
+        if old is not None:
+            old.close()
+        self._fk_scope.forget()
+        state = self.read_state()
+        ran = [r.version for r in results if not r.skipped]
+        saved = all((v in state.history) == (direction == "up") for v in ran)
+        if not saved:
+            raise DatabaseError(
+                f"{self.database}: the connection was lost during COMMIT and the history shows "
+                f"it was not saved: the database stays at version {state.current_version}; run "
+                "the command again")
+        logger.info("%s: the history shows the COMMIT was saved", self.database)
 
     def _step(self, conn: sqlite3.Connection, history: History, migration: MigrationFile, direction: str,
               stays_at: int) -> MigrationResult:
@@ -646,7 +696,8 @@ class MigrationRunner:
         from .backup import write_backup
 
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        base = f"{self.database}.v{self.get_current_version()}-{stamp}"
+        name = self.backend.backup_name() if self.remote else self.database  # a server's: here
+        base = f"{name}.v{self.get_current_version()}-{stamp}"
         with self._sqlite_errors():
             return write_backup(self.connection, destination, base=base)
 
@@ -657,7 +708,7 @@ class MigrationRunner:
         scratch = sqlite3.connect(":memory:", isolation_level=None)
         if empty:
             pass
-        elif self._conn is not None or self.in_memory:
+        elif self._conn is not None or self.in_memory or self.remote:
             with self._sqlite_errors():
                 self.connection.backup(scratch)
         elif self._exists():
