@@ -488,6 +488,8 @@ class MigrationRunner:
             finally:
                 if fk_was_on:
                     conn.execute("PRAGMA foreign_keys = ON")
+                if conn is not self._conn:  # lost during COMMIT and replaced (_settle_commit)
+                    conn.close()
 
     def _transaction(self, conn: sqlite3.Connection, migrations: list[MigrationFile],
                      direction: str) -> list[MigrationResult]:
@@ -541,9 +543,7 @@ class MigrationRunner:
         """The connection to a server was lost while ``COMMIT`` ran: reconnect (to the new
         leader) and let the history say whether the transaction was saved."""
         logger.warning("%s: %s; reading the history again", self.database, lost)
-        old, self._conn = self._conn, None
-        if old is not None:
-            old.close()
+        self._conn = None  # the lost one is closed by _apply_all, which still holds it
         self._fk_scope.forget()
         state = self.read_state()
         ran = [r.version for r in results if not r.skipped]
