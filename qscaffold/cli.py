@@ -317,9 +317,9 @@ def _run_fleet(command, databases, databases_from, migrations_dir, timeout, jobs
     shown = {"status": lambda r: r.outcome != "current"}.get(command, lambda r: True)
 
     def on_result(result) -> None:
-        if progress:
-            progress.clear()
         if not as_json and shown(result):
+            if progress:
+                progress.clear()
             click.echo(result.line(dry_run=dry_run))
         if progress:
             progress.step()
@@ -342,14 +342,20 @@ def _run_fleet(command, databases, databases_from, migrations_dir, timeout, jobs
 
 
 class _Progress:
-    """``[123/10,000]`` on stderr, rewritten in place (only on a terminal)."""
+    """``[123/10,000]`` on stderr, rewritten in place (only on a terminal), at most 20 times a
+    second."""
 
     def __init__(self, total: int) -> None:
-        self.total, self.done = total, 0
+        self.total, self.done, self.shown = total, 0, 0.0
 
     def step(self) -> None:
+        import time
+
         self.done += 1
-        click.echo(f"\r[{self.done:,}/{self.total:,}] databases done", nl=False, err=True)
+        now = time.monotonic()
+        if now - self.shown >= 0.05 or self.done == self.total:
+            self.shown = now
+            click.echo(f"\r[{self.done:,}/{self.total:,}] databases done", nl=False, err=True)
 
     def clear(self) -> None:
         click.echo("\r\x1b[K", nl=False, err=True)

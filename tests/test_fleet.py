@@ -231,3 +231,30 @@ def test_a_broken_migration_file_stops_the_fleet_before_any_database(fleet):
     assert [version(db) for db in tenants(fleet)] == [0] * 5
     with pytest.raises(UsageError):
         run_fleet("repair", [str(p) for p in tenants(fleet)], fleet / "migrations")
+
+
+def test_a_terminal_sees_progress_and_a_pipe_does_not(fleet):
+    import pty
+    import subprocess
+    import sys
+
+    primary, secondary = pty.openpty()
+    proc = subprocess.run([sys.executable, "-m", "qscaffold", "migrate", "up", "--database", "tenants/*.db"],
+                          stdout=subprocess.PIPE, stderr=secondary, timeout=120)
+    os.close(secondary)
+    seen = b""
+    while True:
+        try:
+            chunk = os.read(primary, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        seen += chunk
+    os.close(primary)
+    assert proc.returncode == 0
+    assert b"[5/5] databases done" in seen
+    assert b"databases done" not in proc.stdout, "results on stdout stay clean"
+    piped = subprocess.run([sys.executable, "-m", "qscaffold", "migrate", "up", "--database", "tenants/*.db"],
+                           capture_output=True, timeout=120)
+    assert b"databases done" not in piped.stderr and piped.stderr == b""
