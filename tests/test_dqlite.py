@@ -249,3 +249,23 @@ def test_bad_urls_and_a_missing_cluster_are_one_line(project, name):
                                   "dqlite://HOST:PORT[,HOST:PORT...]/NAME")
     unknown = run("migrate", "status", "--database", "rqlite://127.0.0.1:4001/app")
     assert unknown.exit_code == 2 and "unknown database URL scheme 'rqlite'" in unknown.output
+
+
+def test_a_fleet_of_cluster_databases_with_single_transactions(cluster, project):
+    folder = project / "migrations"
+    parents_and_children(folder)
+    write_migration(folder, 2, "tags", "CREATE TABLE tags (id INTEGER PRIMARY KEY)")
+    good, bad = f"g{uuid.uuid4().hex[:10]}", f"b{uuid.uuid4().hex[:10]}"
+    # The bad tenant already has a table 'tags': migration 2 fails there, and with
+    # --single-transaction migration 1 is undone with it.
+    write_migration(project / "setup", 1, "tags", "CREATE TABLE tags (id INTEGER PRIMARY KEY)")
+    assert run("migrate", "up", "--dir", "setup", "--database", cluster.url(bad)).exit_code == 0
+    assert run("migrate", "stamp", "0", "--yes", "--dir", "setup", "--database", cluster.url(bad)).exit_code == 0
+    result = run("migrate", "up", "--single-transaction", "--jobs", "2",
+                 "--database", cluster.url(good), "--database", cluster.url(bad))
+    assert result.exit_code == 1, result.output
+    assert "1 migrated, 1 failed, 0 already current" in result.output
+    assert f"  ✗ {cluster.url(bad)}: " in result.output and "table tags already exists" in result.output
+    assert cluster.query(good, "SELECT version FROM migration_history ORDER BY 1") == [(1,), (2,)]
+    assert cluster.query(bad, "SELECT count(*) FROM sqlite_master WHERE name IN ('parent', 'child')") == [(0,)]
+    assert cluster.query(bad, "SELECT count(*) FROM migration_history") == [(0,)]
