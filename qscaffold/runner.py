@@ -176,6 +176,7 @@ class MigrationRunner:
         else:
             self.database = os.fspath(database)
         self._files: list[MigrationFile] | None = files  # given: already discovered (fleets share them)
+        self._before_map: tuple = (None, {})  # (files, version -> the file version below it)
         self._tables_ready = False
         self._backend = None  # a server's database (qscaffold.backends), opened on first use
         # Both watch through SQLite's authorizer: on connections the runner owns and that have one.
@@ -508,9 +509,18 @@ class MigrationRunner:
                 history.create_tables()
                 self._tables_ready = True
             start_version = history.current_version()
+            # Several migrations up in one transaction: after the first one this transaction
+            # applied, the lock has been held throughout, so the version is known without
+            # reading it, and it is written once, before COMMIT.
+            batch = len(migrations) > 1 and direction == "up"
+            known: int | None = None
             for migration in migrations:
                 try:
-                    results.append(self._step(conn, history, migration, direction, start_version))
+                    result = self._step(conn, history, migration, direction, start_version,
+                                        current=known, move_version=not batch)
+                    results.append(result)
+                    if batch and not result.skipped:
+                        known = migration.version
                 except MigrationFailed as exc:
                     done = sum(not r.skipped for r in results)
                     if not done:
@@ -523,6 +533,8 @@ class MigrationRunner:
             if all(r.skipped for r in results):
                 conn.execute("ROLLBACK")
                 return results
+            if known is not None:
+                history.set_version(known)
             try:
                 conn.execute("COMMIT")
             except CommitOutcomeUnknown as exc:
@@ -555,20 +567,26 @@ class MigrationRunner:
                 "the command again")
         logger.info("%s: the history shows the COMMIT was saved", self.database)
 
-    def _step(self, conn: sqlite3.Connection, history: History, migration: MigrationFile, direction: str,
-              stays_at: int) -> MigrationResult:
-        """One migration inside the open transaction: run it, check keys, write the history.
-        ``stays_at`` is the version a failure leaves the database at (the transaction's start)."""
-        current = history.current_version()
+    def _version_before(self, version: int) -> int:
+        """The highest file version below ``version`` (0 for the first); a map built once per
+        folder listing, so that a run stays linear in the number of migrations."""
+        files = self.discover()
+        if self._before_map[0] is not files:
+            versions = [f.version for f in files]
+            self._before_map = (files, dict(zip(versions, [0] + versions[:-1])))
+        found = self._before_map[1].get(version)
+        if found is None:  # not a file of the folder: search
+            found = max((v for v in self._before_map[1] if v < version), default=0)
+        return found
+
+    def _check_unchanged(self, history: History, migration: MigrationFile, direction: str,
+                         current: int) -> None:
+        """Planned outside the lock: the database must still be where the plan left it (a
+        ``down`` or an ``up`` in another process may have run in between); adopts a database
+        the Node.js system made."""
         if direction == "up":
-            if history.is_applied(migration.version, current):
-                logger.info("%s already applied by another connection", migration.filename)
-                return MigrationResult(migration.version, migration.name, migration.filename,
-                                       "up", 0.0, skipped=True)
-            # Planned outside the lock: every lower version must still be applied (a
-            # `down` in another process may have run in between).
-            previous = max((f.version for f in self.discover() if f.version < migration.version),
-                           default=0)
+            # Every lower version must still be applied.
+            previous = self._version_before(migration.version)
             if current > migration.version or current < previous:
                 raise DatabaseChanged(
                     f"{migration.path}: the database changed while migrating: it is at "
@@ -585,6 +603,21 @@ class MigrationRunner:
         adopted = history.adopt(current, self.discover())
         if adopted:
             logger.info("adopted %d migrations applied before history was kept", adopted)
+
+    def _step(self, conn: sqlite3.Connection, history: History, migration: MigrationFile, direction: str,
+              stays_at: int, *, current: int | None = None, move_version: bool = True) -> MigrationResult:
+        """One migration inside the open transaction: run it, check keys, write the history.
+        ``stays_at`` is the version a failure leaves the database at (the transaction's start).
+        ``current``: the version, known because this transaction applied the one before (no
+        check or adoption is needed then); ``move_version=False`` leaves the recorded version
+        to the caller."""
+        if current is None:
+            current = history.current_version()
+            if direction == "up" and history.is_applied(migration.version, current):
+                logger.info("%s already applied by another connection", migration.filename)
+                return MigrationResult(migration.version, migration.name, migration.filename,
+                                       "up", 0.0, skipped=True)
+            self._check_unchanged(history, migration, direction, current)
         started = time.perf_counter()
         function = migration.up if direction == "up" else migration.down
         self._fk_scope.start(conn)
@@ -629,7 +662,7 @@ class MigrationRunner:
             ) from None
         duration = (time.perf_counter() - started) * 1000
         if direction == "up":
-            history.record_up(migration, duration)
+            history.record_up(migration, duration, move_version=move_version)
         else:
             history.record_down(migration.version)
         logger.info("%s %s in %.1f ms", direction, migration.filename, duration)

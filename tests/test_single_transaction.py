@@ -37,6 +37,8 @@ def test_every_pending_migration_and_its_history_is_applied(mig, db):
     assert result.output.splitlines()[-1] == "Applied 3 migration(s); schema version is now 3."
     assert version(db) == 3
     assert [r[0] for r in query(db, "SELECT version FROM migration_history ORDER BY 1")] == [1, 2, 3]
+    assert query(db, "SELECT key, value FROM metadata ORDER BY key") == [
+        ("migration_history_rows", "3"), ("schema_version", "3")]
     again = run("migrate", "up", "--single-transaction", "--database", str(db), "--dir", str(mig))
     assert again.exit_code == 0 and "Database is up to date (version 3)." in again.output
 
