@@ -220,7 +220,9 @@ def test_a_worker_that_dies_fails_its_database_only(fleet):
     outcomes = {os.path.basename(r.database): r.outcome for r in report.results}
     assert outcomes["t3.db"] == "failed"
     assert "t3.db: the worker process died while migrating it" in report.results[2].error
-    assert report.count("migrated") == 4 and report.summary() == "4 migrated, 1 failed, 0 already current"
+    # A database that was in flight in the same pool runs again alone: it may have finished
+    # before the pool broke, and is then found current.
+    assert report.count("migrated") + report.count("current") == 4 and report.count("failed") == 1
     assert [version(db) for db in tenants(fleet)] == [4, 4, 3, 4, 4]
 
 
