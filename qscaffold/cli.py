@@ -7,6 +7,7 @@ sqlglot and jinja2 are imported only inside the commands that need them.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import sys
 
@@ -28,16 +29,55 @@ class QscaffoldGroup(click.Group):
             raise exc from None
 
 
+class SettingOption(click.Option):
+    """An option whose help ends with the value the project's settings resolve to (the
+    environment, ``[tool.qscaffold]``, the defaults), worked out only when help is shown."""
+
+    def __init__(self, *args, setting: str, **kwargs) -> None:
+        self.setting = setting
+        super().__init__(*args, **kwargs)
+
+    def get_help_record(self, ctx: click.Context):
+        record = super().get_help_record(ctx)
+        if record is None:
+            return None
+        return record[0], f"{record[1]} [now: {_resolved_setting(self.setting)}]"
+
+
+def _resolved_setting(name: str) -> str:
+    from .config import load_settings
+
+    try:
+        value = getattr(load_settings(), name)
+    except QscaffoldError as err:
+        return f"unknown: {err}"
+    if name == "target_sqlite" and value is None:
+        import sqlite3
+
+        return f"this SQLite, {sqlite3.sqlite_version}"
+    if name == "busy_timeout":
+        return f"{value:g} s"
+    return _display_path(str(value)) if value is not None else "none"
+
+
 @click.group(cls=QscaffoldGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, "--version", prog_name="qscaffold", message="%(prog)s %(version)s")
+@click.version_option(__version__, "--version", "-V", prog_name="qscaffold", message="%(prog)s %(version)s")
 def main() -> None:
     """Scaffold, lint and run SQLite schema migrations.
 
     \b
+    qscaffold init                         create the migrations folder
     qscaffold new add-api-keys-table       write the next numbered migration
     qscaffold lint                         check migrations without running them
     qscaffold migrate up                   apply pending migrations
     qscaffold migrate status               what is applied and what is pending
+
+    Settings come from flags, then QSCAFFOLD_DATABASE / QSCAFFOLD_MIGRATIONS, then
+    [tool.qscaffold] in the project's pyproject.toml (database, migrations_dir,
+    templates_dir, target_sqlite, select, ignore, busy_timeout); its paths, and the
+    defaults, are relative to that file's folder, found upward from here.
+    Shell completion: eval "$(_QSCAFFOLD_COMPLETE=bash_source qscaffold)" (or zsh_source,
+    fish_source).
     """
 
 
@@ -53,6 +93,61 @@ def _echo_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
+# -- init -------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--dir", "migrations_dir", metavar="DIR", default=None,
+              help="Migrations folder to create [default: the configured one, else migrations/].")
+@click.option("--pyproject/--no-pyproject", "add_table", default=None,
+              help="Add a [tool.qscaffold] table to the nearest pyproject.toml that lacks one "
+                   "[default: ask on a terminal].")
+def init(migrations_dir, add_table) -> None:
+    """Start using qscaffold here: create the migrations folder and print the next steps.
+
+    Where a pyproject.toml exists without [tool.qscaffold], offers to add that table, so that
+    every command finds the project's files from any subfolder. Safe to run again: nothing
+    that exists is changed.
+
+    \b
+    Examples:
+      qscaffold init
+      qscaffold init --pyproject --dir db/migrations
+    """
+    from .config import find_project, find_pyproject
+    from .project import init_project, tool_table_text
+
+    configured, _ = find_project(_cwd())
+    nearest = find_pyproject(_cwd())
+    offer = configured is None and nearest is not None
+    if offer and add_table is None and sys.stdin.isatty() and sys.stdout.isatty():
+        add_table = click.confirm(f"Add [tool.qscaffold] to {_display_path(str(nearest))}?", default=True)
+    result = init_project(migrations_dir=migrations_dir, add_table=bool(add_table))
+    folder = _display_path(str(result.migrations_dir))
+    if result.added_table:
+        click.echo(f"Added [tool.qscaffold] to {_display_path(str(result.pyproject))}")
+    if result.created_folder:
+        click.echo(f"Created {folder}/")
+    else:
+        count = sum(1 for p in result.migrations_dir.iterdir() if p.suffix in (".py", ".sql"))
+        click.echo(f"{folder}/ already exists ({count} file(s)); nothing changed")
+    if offer and not result.added_table:
+        click.echo(f"\n{_display_path(str(nearest))} has no [tool.qscaffold] table; add it (or run "
+                   "`qscaffold init --pyproject`) so that commands find these paths from any subfolder:\n")
+        click.echo(tool_table_text(), nl=False)
+    click.echo("\nNext steps:")
+    for command, what in (("qscaffold new create-users-table --column email:TEXT", "write the first migration"),
+                          ("qscaffold lint", "check it without running it"),
+                          ("qscaffold migrate up", f"apply it to {_display_path(result.database)}")):
+        click.echo(f"  {command:<54}{what}")
+
+
+def _cwd():
+    from pathlib import Path
+
+    return Path.cwd()
+
+
 # -- new --------------------------------------------------------------------------------
 
 
@@ -61,22 +156,31 @@ def _echo_json(data) -> None:
 @click.option("--pattern", type=click.Choice(["table", "column", "index", "data", "drop-column"]),
               default=None, help="Template to use [default: inferred from NAME, else data].")
 @click.option("--table", default=None, metavar="T", help="Table the migration works on.")
-@click.option("--column", "columns", multiple=True, metavar="NAME[:TYPE]",
-              help="A column (type TEXT when none is given); repeat for several.")
-@click.option("--dir", "migrations_dir", metavar="DIR", default=None,
-              help="Migrations folder [env QSCAFFOLD_MIGRATIONS; default migrations/]")
+@click.option("--column", "columns", multiple=True, metavar="NAME[:TYPE [constraints]]",
+              help='A column: email, email:TEXT, "uses INTEGER NOT NULL DEFAULT 0" (type TEXT when '
+                   "none is given; SQLite checks it); repeat for several.")
+@click.option("--dir", "migrations_dir", metavar="DIR", default=None, cls=SettingOption,
+              setting="migrations_dir",
+              help="Migrations folder (env QSCAFFOLD_MIGRATIONS, [tool.qscaffold] migrations_dir).")
 @click.option("--database", metavar="PATH", default=None,
               help="Read the current schema from this database (read-only) instead of "
-                   "applying the migrations to an in-memory one.")
+                   "replaying the migrations' SQL in memory.")
 @click.option("--dry-run", is_flag=True, help="Print the file instead of writing it.")
-@click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None,
-              help="Oldest SQLite the migration must run on [default: target_sqlite, else this one].")
+@click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, cls=SettingOption,
+              setting="target_sqlite",
+              help="Oldest SQLite the migration must run on ([tool.qscaffold] target_sqlite).")
 def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, target) -> None:
     """Write the next numbered migration NAME from a template.
 
     NAME is made kebab-case ("Add API keys table" -> add-api-keys-table). Without --pattern it
     is read like Rails does: add-<col>-to-<table>, create-<t>-table, add-index-on-<t>-<col>,
     drop-<col>-from-<table>; anything else is a data migration.
+
+    \b
+    Examples:
+      qscaffold new create-api-keys-table --column key_hash --column "uses INTEGER NOT NULL DEFAULT 0"
+      qscaffold new add-email-to-users
+      qscaffold new drop-nickname-from-users --dry-run
     """
     from .scaffold import plan_migration, write_migration
 
@@ -88,6 +192,8 @@ def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, 
     if scaffold.strategy == "rebuild" and scaffold.pattern == "drop-column":
         click.echo(f"Rebuilding {scaffold.table}: {'; '.join(scaffold.notes) or 'native DROP COLUMN is not possible'}",
                    err=True)
+    for hint in scaffold.hints:
+        click.echo(f"Hint: {hint}", err=True)
     if dry_run:
         click.echo(scaffold.text, nl=False)
         return
@@ -119,20 +225,32 @@ def _check_target(ctx, param, value):
 @click.option("--ignore", default=None, metavar="CODES",
               help="Never these rules: comma-separated codes or prefixes.")
 @click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, callback=_check_target,
-              help="Oldest SQLite the migrations must run on [default: target_sqlite, else this one].")
+              cls=SettingOption, setting="target_sqlite",
+              help="Oldest SQLite the migrations must run on ([tool.qscaffold] target_sqlite).")
+@click.option("--dir", "migrations_dir", metavar="DIR", default=None, cls=SettingOption,
+              setting="migrations_dir",
+              help="Migrations folder checked when no PATH is given (env QSCAFFOLD_MIGRATIONS, "
+                   "[tool.qscaffold] migrations_dir).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
               help="Processes for folders of 100 files or more (Linux) [default: one per CPU, up to 8].")
-def lint(paths, output_format: str, select, ignore, target, jobs: int) -> None:
+def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs: int) -> None:
     """Check migration files (.py, .sql) or folders without running them.
 
     With no PATH, the migrations folder is checked. Exit status: 0 when nothing (or only
-    info) is found, 1 for any error or warning, 2 for bad usage.
+    info) is found, 1 for any error or warning, 2 for bad usage. select and ignore may also
+    be set in [tool.qscaffold].
+
+    \b
+    Examples:
+      qscaffold lint
+      qscaffold lint migrations/007-add-email.py --format json
+      qscaffold lint --select QS1,QS201 --target-sqlite 3.35
     """
     from .lint.engine import lint_paths
     from .lint.model import Severity
     from .lint.report import render
 
-    settings = _settings(target_sqlite=target, select=select, ignore=ignore)
+    settings = _settings(target_sqlite=target, select=select, ignore=ignore, migrations_dir=migrations_dir)
     findings = lint_paths(paths, settings=settings, jobs=jobs)
     out, err = render(findings, output_format)
     if out:
@@ -146,21 +264,31 @@ def lint(paths, output_format: str, select, ignore, target, jobs: int) -> None:
 @main.command("rules")
 @click.argument("code", required=False)
 def rules_command(code) -> None:
-    """List every lint rule, or explain one: qscaffold rules QS201."""
+    """List every lint rule, the rules of a prefix, or explain one rule.
+
+    \b
+    Examples:
+      qscaffold rules
+      qscaffold rules QS2        the rules whose code starts with QS2
+      qscaffold rules QS201      one rule explained, with an example and the fix
+    """
     from .lint.registry import all_rules
 
     rules = all_rules()
-    if code is None:
-        width = max((len(r.name) for r in rules.values()), default=10)
-        for r in rules.values():
-            click.echo(f"{r.code}  {r.name:<{width}}  {r.severity.value:<7}  {r.summary}")
+    wanted = code.strip().upper() if code is not None else ""
+    found = rules.get(wanted)
+    if found is not None:
+        click.echo(f"{found.code} {found.name} ({found.severity.value})\n\n{found.summary}\n")
+        click.echo(found.explanation)
         return
-    found = rules.get(code.strip().upper())
-    if found is None:
-        raise click.BadParameter(f"unknown rule code {code!r} (see `qscaffold rules`)",
+    listed = [r for r in rules.values() if r.code.startswith(wanted)]
+    if not listed:
+        raise click.BadParameter(f"unknown rule code {code!r}: no rule code is or starts with it "
+                                 "(see `qscaffold rules`)",
                                  param_hint="CODE")
-    click.echo(f"{found.code} {found.name} ({found.severity.value})\n\n{found.summary}\n")
-    click.echo(found.explanation)
+    width = max((len(r.name) for r in listed), default=10)
+    for r in listed:
+        click.echo(f"{r.code}  {r.name:<{width}}  {r.severity.value:<7}  {r.summary}")
 
 
 # -- schema ---------------------------------------------------------------------------
@@ -169,7 +297,13 @@ def rules_command(code) -> None:
 @main.group(cls=QscaffoldGroup)
 def schema() -> None:
     """Dump a schema, or diff two. A SOURCE is a migrations folder (replayed in memory), a
-    SQLite database (read-only) or a .sql file of CREATE statements."""
+    SQLite database (read-only) or a .sql file of CREATE statements.
+
+    \b
+    Examples:
+      qscaffold schema dump data/app.db
+      qscaffold schema diff migrations data/app.db
+    """
 
 
 def _write_output(text: str, output) -> None:
@@ -187,7 +321,13 @@ def _write_output(text: str, output) -> None:
               show_default=True, help="sql: CREATE statements; json: the model; mermaid: an erDiagram.")
 @click.option("-o", "--output", metavar="FILE", default=None, help="Write to FILE instead of stdout.")
 def schema_dump(source, fmt: str, output) -> None:
-    """Print the schema of SOURCE [default: the migrations folder, replayed in memory]."""
+    """Print the schema of SOURCE [default: the migrations folder, replayed in memory].
+
+    \b
+    Examples:
+      qscaffold schema dump
+      qscaffold schema dump data/app.db --format mermaid -o schema.md
+    """
     from .schema.dump import dump_source
 
     if source is None:
@@ -208,6 +348,11 @@ def schema_diff(from_source, to_source, renames, target, as_json: bool) -> None:
 
     Exit status: 0 the same, 1 they differ (the drift check: qscaffold schema diff
     migrations data/app.db), 2 bad input.
+
+    \b
+    Examples:
+      qscaffold schema diff migrations data/app.db
+      qscaffold schema diff data/app.db schema.sql --rename users=accounts
     """
     from .config import parse_version
     from .schema.diff import diff_paths
@@ -236,7 +381,14 @@ def schema_diff(from_source, to_source, renames, target, as_json: bool) -> None:
 
 @main.group(cls=QscaffoldGroup)
 def migrate() -> None:
-    """Apply, roll back and inspect migrations on a database."""
+    """Apply, roll back and inspect migrations on a database.
+
+    \b
+    Examples:
+      qscaffold migrate status
+      qscaffold migrate up
+      qscaffold migrate down --yes
+    """
 
 
 def database_options(func):
@@ -246,13 +398,17 @@ def database_options(func):
     command on each of them, for the commands marked by :func:`fleet_options`.
     """
 
-    @click.option("--database", "databases", metavar="PATH", multiple=True,
-                  help="SQLite database file, or :memory:; repeat it, or give a quoted glob "
-                       "('tenants/*.db'), for several [env QSCAFFOLD_DATABASE; default data/app.db]")
-    @click.option("--dir", "migrations_dir", metavar="DIR", default=None,
-                  help="Migrations folder [env QSCAFFOLD_MIGRATIONS; default migrations/]")
+    @click.option("--database", "databases", metavar="PATH", multiple=True, cls=SettingOption,
+                  setting="database",
+                  help="SQLite database file, :memory: or dqlite://HOST:PORT/NAME; repeat it, or give a "
+                       "quoted glob ('tenants/*.db'), for several (env QSCAFFOLD_DATABASE, "
+                       "[tool.qscaffold] database).")
+    @click.option("--dir", "migrations_dir", metavar="DIR", default=None, cls=SettingOption,
+                  setting="migrations_dir",
+                  help="Migrations folder (env QSCAFFOLD_MIGRATIONS, [tool.qscaffold] migrations_dir).")
     @click.option("--timeout", "busy_timeout", type=click.FloatRange(min=0), default=None, metavar="SECONDS",
-                  help="How long to wait for another process's lock [default 30]")
+                  cls=SettingOption, setting="busy_timeout",
+                  help="How long to wait for another process's lock ([tool.qscaffold] busy_timeout).")
     @functools.wraps(func)
     def wrapper(databases, migrations_dir, busy_timeout, databases_from=None, jobs=0, fail_fast=False,
                 **kwargs):
@@ -390,14 +546,22 @@ def _result_line(result, *, dry_run: bool) -> str:
 @fleet_options("status")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 def status(runner, as_json: bool) -> None:
-    """Show the current version and every migration as applied or pending."""
+    """Show the current version and every migration as applied or pending.
+
+    \b
+    Examples:
+      qscaffold migrate status
+      qscaffold migrate status --json --database data/prod.db
+    """
     report = runner.status()
+    exists = runner.database_exists
     if as_json:
-        _echo_json(report.to_dict())
+        _echo_json({**report.to_dict(), "database_exists": exists})
         return
     rule = "=" * 33
+    missing_note = "" if exists else " (does not exist yet; `qscaffold migrate up` creates it)"
     lines = [rule, "Database Migration Status", rule, "",
-             f"Database: {_display_path(report.database)}",
+             f"Database: {_display_path(report.database)}{missing_note}",
              f"Current schema version: {report.current_version}", "", "Available migrations:", ""]
     if not report.migrations:
         lines.append(f"  (none in {_display_path(report.migrations_dir)})")
@@ -443,12 +607,22 @@ def status(runner, as_json: bool) -> None:
               help="Apply every pending migration in one transaction: all or nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
 def up(runner, to, steps, dry_run: bool, single_transaction: bool, as_json: bool) -> None:
-    """Apply pending migrations, one transaction each (or all in one: --single-transaction)."""
-    on_result = None if as_json else (lambda r: click.echo(_result_line(r, dry_run=dry_run)))
+    """Apply pending migrations, one transaction each (or all in one: --single-transaction).
+
+    \b
+    Examples:
+      qscaffold migrate up
+      qscaffold migrate up --to 4          (or --steps 2)
+      qscaffold migrate up --dry-run       run on a copy, change nothing
+      qscaffold migrate up --single-transaction     all or nothing
+      qscaffold migrate up --database 'tenants/*.db'  every tenant, in parallel
+    """
     if dry_run and not as_json:
         click.echo(f"Dry run on a copy of {_display_path(runner.database)}: nothing will be saved.")
-    results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run,
-                                    single_transaction=single_transaction, on_result=on_result)
+    with _progress(runner, as_json) as (on_result, on_event):
+        results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run,
+                                        single_transaction=single_transaction,
+                                        on_result=on_result(dry_run), on_event=on_event)
     version = runner.get_current_version()
     if as_json:
         _echo_json({"database": runner.database, "dry_run": dry_run, "current_version": version,
@@ -462,6 +636,31 @@ def up(runner, to, steps, dry_run: bool, single_transaction: bool, as_json: bool
         click.echo(f"{len(applied)} migration(s) would apply; the database stays at version {version}.")
     else:
         click.echo(f"Applied {len(applied)} migration(s); schema version is now {version}.")
+
+
+@contextlib.contextmanager
+def _progress(runner, as_json: bool):
+    """``(on_result, on_event)`` for the runner: result lines on stdout (none with --json)
+    and, on a terminal, a progress line on stderr (see :mod:`qscaffold.progress`)."""
+    from .progress import progress_for
+
+    progress = progress_for(not as_json, lock_timeout=runner.busy_timeout)
+
+    def on_result(dry_run: bool):
+        if as_json:
+            return None
+
+        def echo(result) -> None:
+            if progress is not None:
+                progress.clear()
+            click.echo(_result_line(result, dry_run=dry_run))
+        return echo
+
+    try:
+        yield on_result, (progress.on_event if progress is not None else None)
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 def _confirm(yes: bool, question: str, what: str) -> None:
@@ -493,6 +692,12 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
 
     Asks for confirmation unless --yes, and copies the database next to itself first
     unless --no-backup.
+
+    \b
+    Examples:
+      qscaffold migrate down
+      qscaffold migrate down --to 3 --yes
+      qscaffold migrate down --steps 2 --dry-run
     """
     plan = runner.plan_rollback(steps=steps, to=to)
     if not plan:
@@ -507,8 +712,9 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
             backup = runner.backup()
             if not as_json:
                 click.echo(f"Backup written to {_display_path(str(backup))}")
-    on_result = None if as_json else (lambda r: click.echo(_result_line(r, dry_run=dry_run)))
-    results = runner.rollback(steps=steps, to=to, dry_run=dry_run, on_result=on_result)
+    with _progress(runner, as_json) as (on_result, on_event):
+        results = runner.rollback(steps=steps, to=to, dry_run=dry_run,
+                                  on_result=on_result(dry_run), on_event=on_event)
     version = runner.get_current_version()
     if as_json:
         _echo_json({"database": runner.database, "dry_run": dry_run, "current_version": version,
@@ -522,10 +728,59 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
 
 @migrate.command()
 @database_options
+@click.option("--json", "as_json", is_flag=True, help="Print the history as one JSON object.")
+def history(runner, as_json: bool) -> None:
+    """List the applied migrations, with when each was applied and how long it took.
+
+    Read from the database's migration_history table; the migration files are not needed.
+
+    \b
+    Examples:
+      qscaffold migrate history
+      qscaffold migrate history --json --database data/prod.db
+    """
+    exists = runner.database_exists
+    state = runner.read_state()
+    rows = [state.history[v] for v in sorted(state.history)]
+    recorded = set(state.history)
+    adopted = [v for v in range(1, state.current_version + 1) if v not in recorded and
+               not any(r > v for r in recorded if r <= state.current_version)]
+    if as_json:
+        _echo_json({"database": runner.database, "database_exists": exists,
+                    "current_version": state.current_version, "adopted_up_to": max(adopted, default=0),
+                    "migrations": [{"version": r.version, "name": r.name, "applied_at": r.applied_at,
+                                    "duration_ms": r.duration_ms, "checksum": r.checksum} for r in rows]})
+        return
+    where = _display_path(runner.database)
+    if not exists:
+        click.echo(f"Database: {where} (does not exist yet): nothing applied.")
+        return
+    click.echo(f"Database: {where} (version {state.current_version})")
+    if adopted:
+        click.echo(f"  v1-v{max(adopted)}: applied before migration_history was kept (adopted)")
+    if not rows and not adopted:
+        click.echo("  (nothing applied)")
+    width = max((len(str(r.version)) for r in rows), default=1)
+    for r in rows:
+        mark = "  (current)" if r.version == state.current_version else ""
+        click.echo(f"  v{r.version:<{width}}  {r.applied_at}  {r.duration_ms:>7} ms  {r.name}{mark}")
+    if rows:
+        total = sum(r.duration_ms for r in rows)
+        click.echo(f"{len(rows)} migration(s) in the history; {total} ms in all.")
+
+
+@migrate.command()
+@database_options
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the repaired versions as JSON.")
 def repair(runner, yes: bool, as_json: bool) -> None:
-    """Accept edits to applied migration files by recording their new checksums."""
+    """Accept edits to applied migration files by recording their new checksums.
+
+    \b
+    Examples:
+      qscaffold migrate repair             lists the edited files and asks
+      qscaffold migrate repair --yes
+    """
     edited = [m for m in runner.status().migrations if m.modified]
     if not edited:
         if as_json:
@@ -558,10 +813,26 @@ def verify(runner, fresh: bool, as_json: bool) -> None:
     give back exactly the schema from before up. Migrations already applied in the copy are
     rolled back newest first, then every migration gets its round trip right after its up.
     The database itself is only read.
+
+    \b
+    Examples:
+      qscaffold migrate verify
+      qscaffold migrate verify --fresh --json
     """
     from .verify import FAILED, NOT_CHECKED, verify as verify_migrations
 
-    report = verify_migrations(runner, fresh=fresh)
+    from .progress import progress_for
+
+    progress = progress_for(not as_json, lock_timeout=runner.busy_timeout)
+    on_check = None
+    if progress is not None:
+        def on_check(migration, steps):
+            progress.running(f"checking v{migration.version}: {migration.filename} ({steps})")
+    try:
+        report = verify_migrations(runner, fresh=fresh, on_check=on_check)
+    finally:
+        if progress is not None:
+            progress.close()
     if as_json:
         _echo_json(report.to_dict())
     else:
@@ -600,6 +871,11 @@ def stamp(runner, version: int, yes: bool, as_json: bool) -> None:
 
     For adopting a database that already has the schema (0 means nothing applied). Files up
     to VERSION are recorded as applied; history above it is removed. Asks unless --yes.
+
+    \b
+    Examples:
+      qscaffold migrate stamp 3 --yes
+      qscaffold migrate stamp 0 --yes      nothing applied
     """
     runner.plan_stamp(version)
     before = runner.read_state()

@@ -1,7 +1,11 @@
-"""Settings: flag > environment > ``[tool.qscaffold]`` in the nearest pyproject.toml > defaults.
+"""Settings: flag > environment > ``[tool.qscaffold]`` in the project's pyproject.toml > defaults.
 
-Resolved once into a frozen :class:`Settings`. Paths from ``pyproject.toml`` are relative to
-that file; paths from flags and the environment are relative to the current folder.
+Resolved once into a frozen :class:`Settings`. The project root is the folder of the nearest
+``pyproject.toml`` that holds a ``[tool.qscaffold]`` table, found upward from the current
+folder (as ruff and pytest find theirs); without one, the current folder. Paths from
+``pyproject.toml`` and the defaults are relative to the project root, so every command finds
+the same files from any subfolder; paths from flags and the environment are relative to the
+current folder, as the shell typed them.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class Settings:
     ignore: tuple[str, ...] = ()
     busy_timeout: float = 30.0
     pyproject: Path | None = None
+    root: Path | None = None  # the project root: the folder of ``pyproject``, else the cwd
 
 
 def find_pyproject(start: Path) -> Path | None:
@@ -48,28 +53,60 @@ def find_pyproject(start: Path) -> Path | None:
     return None
 
 
-def read_tool_table(pyproject: Path) -> dict:
-    """The ``[tool.qscaffold]`` table of a pyproject.toml, checked for unknown keys."""
+def find_project(start: Path) -> tuple[Path | None, dict]:
+    """The nearest ``pyproject.toml`` holding ``[tool.qscaffold]`` in ``start`` or one of its
+    parents, with that table; ``(None, {})`` when there is none. A pyproject.toml without the
+    table (a subpackage's, say) does not stop the search."""
+    for folder in (start, *start.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            data = _read_toml(candidate)
+            tool = data.get("tool")
+            if isinstance(tool, dict) and "qscaffold" in tool:
+                return candidate, _check_table(candidate, data)
+    return None, {}
+
+
+def _read_toml(pyproject: Path) -> dict:
     import tomllib
 
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+        return tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{pyproject}: cannot be read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{pyproject}: invalid TOML: {exc}") from None
-    table = data.get("tool", {}).get("qscaffold", {})
+
+
+def read_tool_table(pyproject: Path) -> dict:
+    """The ``[tool.qscaffold]`` table of a pyproject.toml, checked for unknown keys."""
+    return _check_table(pyproject, _read_toml(pyproject))
+
+
+def _check_table(pyproject: Path, data: dict) -> dict:
+    tool = data.get("tool", {})
+    table = tool.get("qscaffold", {}) if isinstance(tool, dict) else {}
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.qscaffold] must be a table")
     unknown = sorted(set(table) - _KNOWN_KEYS)
     if unknown:
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], sorted(_KNOWN_KEYS), n=1)
+        hint = f"did you mean {close[0]!r}? " if close else ""
         raise ConfigError(
             f"{pyproject}: unknown key {unknown[0]!r} in [tool.qscaffold] "
-            f"(known: {', '.join(sorted(_KNOWN_KEYS))})"
+            f"({hint}known: {', '.join(sorted(_KNOWN_KEYS))})"
         )
     for key in _PATH_KEYS + ("target_sqlite",):
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{pyproject}: [tool.qscaffold] {key} must be a string")
+    if "target_sqlite" in table:
+        try:
+            parse_version(table["target_sqlite"])
+        except ValueError:
+            raise ConfigError(f"{pyproject}: [tool.qscaffold] target_sqlite {table['target_sqlite']!r} "
+                              "is not a SQLite version (X.Y or X.Y.Z)") from None
     return table
 
 
@@ -110,8 +147,7 @@ def load_settings(
     """Resolve every setting from its flag, the environment, pyproject.toml and the defaults."""
     cwd = Path.cwd() if cwd is None else Path(cwd)
     environ = os.environ if environ is None else environ
-    pyproject = find_pyproject(cwd)
-    table = read_tool_table(pyproject) if pyproject else {}
+    pyproject, table = find_project(cwd)
     project_dir = pyproject.parent if pyproject else cwd
 
     def pick(key: str, flag, env_name: str | None, default):
@@ -121,7 +157,7 @@ def load_settings(
             return environ[env_name], cwd
         if key in table:
             return table[key], project_dir
-        return default, cwd
+        return default, project_dir
 
     db_value, db_base = pick("database", database, ENV_DATABASE, DEFAULT_DATABASE)
     mig_value, mig_base = pick("migrations_dir", migrations_dir, ENV_MIGRATIONS, DEFAULT_MIGRATIONS_DIR)
@@ -143,6 +179,7 @@ def load_settings(
         ignore=_codes(ignore_value, origin, "ignore"),
         busy_timeout=float(timeout),
         pyproject=pyproject,
+        root=project_dir,
     )
 
 

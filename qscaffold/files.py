@@ -42,6 +42,13 @@ def parse_filename(filename: str) -> tuple[int, str] | None:
     return int(digits), match["slug"]
 
 
+def migration_path(path: str | os.PathLike) -> Path:
+    """The path a migration file is known by, for ``migrate`` and ``lint`` alike: absolute,
+    ``..`` removed, symlinks kept, so a symlinked migration goes by its link's name (the
+    name that carries its version), never by its target's."""
+    return Path(os.path.abspath(path))
+
+
 def format_filename(version: int, slug: str) -> str:
     """The file name for ``version`` and a kebab-case ``slug``: ``003-add-api-keys.py``."""
     return f"{version:03d}-{slug}.py"
@@ -144,7 +151,8 @@ def discover(directory: str | Path, *, strict: bool = True) -> list[MigrationFil
     if not directory.is_dir():
         if directory.exists():
             raise MigrationFileError(f"{directory}: is not a folder")
-        raise MigrationFileError(f"{directory}: migrations folder not found")
+        raise MigrationFileError(f"{directory}: migrations folder not found "
+                                 "(create it with `qscaffold init`, or give --dir)")
     found: dict[int, MigrationFile] = {}
     duplicate: tuple[Path, Path, int] | None = None
     with os.scandir(directory) as listing:  # names and types in one pass, no stat per file

@@ -29,6 +29,8 @@ import pytest
 
 _ITEMS_ENABLED = "qscaffold_tests"
 _verify_key = pytest.StashKey[object]()
+_named_key = pytest.StashKey[list]()  # qscaffold::… node ids given on the command line
+_PREFIX = "qscaffold::"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -139,7 +141,11 @@ class QscaffoldCollector(pytest.Collector):
         from qscaffold.files import discover
 
         def item(name, check, path=None, migration=None):
-            return QscaffoldItem.from_parent(self, name=name, check=check, migration=migration,
+            # The node id given as a string, so that pytest parses it as it parses the ids
+            # in its cache and on its command line ("…[001-x]" holds parameters): --lf,
+            # --sw and -k then find these items (pytest 9 compares structured ids).
+            return QscaffoldItem.from_parent(self, name=name, nodeid=f"{self.nodeid}::{name}",
+                                             check=check, migration=migration,
                                              path=path or self.migrations_dir or self.path)
 
         if self.error is not None:
@@ -161,12 +167,29 @@ def _enabled(config: pytest.Config) -> bool:
 
 
 @pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    """Take ``qscaffold::…`` node ids off the command line (no file holds them, so pytest
+    would stop at "file or directory not found"); the items they name are added later."""
+    named = [arg for arg in config.args if arg.startswith(_PREFIX)]
+    if named:
+        config.stash[_named_key] = named
+        config.args[:] = [arg for arg in config.args if not arg.startswith(_PREFIX)]
+
+
+def _wanted(item, named: list[str]) -> bool:
+    """Whether ``item`` is one of the ``qscaffold::…`` ids given (a name without
+    ``[…]`` takes every parameter, as pytest does for a function)."""
+    return any(item.nodeid == arg or item.nodeid.startswith(arg + "[") for arg in named)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     """Add the ready-made tests (before -k / -m select among all tests)."""
-    if not _enabled(config):
+    named = config.stash.get(_named_key, [])
+    if not named and not _enabled(config):
         return
     args = config.args
-    if args and all("::" in arg for arg in args):
+    if not named and args and all("::" in arg for arg in args):
         return  # the run names single tests; these were not among them
     from qscaffold.errors import QscaffoldError
 
@@ -177,6 +200,12 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     collector = QscaffoldCollector.from_parent(session, name="qscaffold", nodeid="qscaffold",
                                                migrations_dir=folder, error=error)
     collected = collector.collect()
+    if named:
+        collected = [item for item in collected if _wanted(item, named)]
+        unknown = [arg for arg in named if not any(_wanted(item, [arg]) for item in collected)]
+        if unknown:
+            raise pytest.UsageError(f"qscaffold: no such test: {unknown[0]} (run pytest --qscaffold "
+                                    "--collect-only to list them)")
     # Reported like any collected file, so "collected N items" counts them.
     session.ihook.pytest_collectreport(report=pytest.CollectReport(collector.nodeid, "passed", None, collected))
     items.extend(collected)

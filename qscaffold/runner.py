@@ -134,6 +134,10 @@ class MigrationResult:
 
 
 Callback = Callable[[MigrationResult], None]
+# on_event(event, migration, direction): "waiting" just before asking for the write lock,
+# "running" once it is held and up()/down() starts. For progress displays; the runner
+# itself never prints.
+EventCallback = Callable[[str, MigrationFile, str], None]
 
 
 def _one_line(exc: BaseException) -> str:
@@ -179,6 +183,7 @@ class MigrationRunner:
         self._before_map: tuple = (None, {})  # (files, version -> the file version below it)
         self._tables_ready = False
         self._backend = None  # a server's database (qscaffold.backends), opened on first use
+        self._on_event: EventCallback | None = None
         # Both watch through SQLite's authorizer: on connections the runner owns and that have one.
         self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection and not self.remote)
         # The transaction guard's authorizer (qscaffold.guard) runs on connections the runner
@@ -214,7 +219,17 @@ class MigrationRunner:
         return self._backend
 
     def _exists(self) -> bool:
-        return self._conn is not None or self.in_memory or self.remote or Path(self.database).exists()
+        if self._conn is not None or self.in_memory or self.remote:
+            return True
+        path = Path(self.database)
+        if path.is_dir():
+            raise DatabaseError(f"{self.database}: is a folder, not a database file")
+        return path.exists()
+
+    @property
+    def database_exists(self) -> bool:
+        """Whether the database is there already (``migrate up`` creates a missing file)."""
+        return self._exists()
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -374,9 +389,11 @@ class MigrationRunner:
         dry_run: bool = False,
         single_transaction: bool = False,
         on_result: Callback | None = None,
+        on_event: EventCallback | None = None,
     ) -> list[MigrationResult]:
         """Apply pending migrations in order (up to version ``to``, or ``steps`` of them),
-        one transaction each.
+        one transaction each. ``on_result`` hears of each result, ``on_event`` of each
+        migration waiting for the write lock and starting (see :data:`EventCallback`).
 
         With ``single_transaction`` they all run in one transaction, history rows included:
         any failure rolls back every one of them and the database is exactly as it was;
@@ -391,32 +408,46 @@ class MigrationRunner:
                 self.backend.check_migrations(self.pending())
             with self._scratch_copy() as scratch:
                 return scratch.run_migrations(to=to, steps=steps, single_transaction=single_transaction,
-                                              on_result=on_result)
+                                              on_result=on_result, on_event=on_event)
+        _check_limits(steps, to, self.discover())
         todo = self.pending()
         if to is not None:
-            known = {f.version for f in self.discover()}
-            if to not in known and to != 0:
-                raise UsageError(f"--to {to}: no migration file has version {to}")
+            current = self.get_current_version()
+            if to < current:
+                raise UsageError(
+                    f"--to {to}: the database is at version {current}; up only goes forward "
+                    f"(use `migrate down --to {to}`)"
+                )
             todo = [f for f in todo if f.version <= to]
         if steps is not None:
-            if steps < 1:
-                raise UsageError(f"--steps {steps}: must be 1 or more")
             todo = todo[:steps]
         for migration in todo:  # every file must load before anything runs
             migration.module  # noqa: B018
         if self.remote:
             self.backend.check_migrations(todo)
         if single_transaction:
-            results = self._apply_all(todo, "up") if todo else []
+            self._on_event = on_event
+            try:
+                results = self._apply_batch(todo, "up") if todo else []
+            finally:
+                self._on_event = None
             for result in results if on_result else ():
                 on_result(result)
             return results
+        return self._apply_all(todo, "up", on_result, on_event)
+
+    def _apply_all(self, todo: list[MigrationFile], direction: str, on_result: Callback | None,
+                   on_event: EventCallback | None) -> list[MigrationResult]:
         results = []
-        for migration in todo:
-            result = self._apply(migration, "up")
-            results.append(result)
-            if on_result:
-                on_result(result)
+        self._on_event = on_event
+        try:
+            for migration in todo:
+                result = self._apply(migration, direction)
+                results.append(result)
+                if on_result:
+                    on_result(result)
+        finally:
+            self._on_event = None
         return results
 
     def rollback(
@@ -426,6 +457,7 @@ class MigrationRunner:
         to: int | None = None,
         dry_run: bool = False,
         on_result: Callback | None = None,
+        on_event: EventCallback | None = None,
     ) -> list[MigrationResult]:
         """Run ``down`` of the newest applied migration, or of ``steps`` of them, or of
         every one above version ``to``, newest first, one transaction each."""
@@ -434,23 +466,12 @@ class MigrationRunner:
             self.backend.check_migrations(todo)
         if dry_run:
             with self._scratch_copy() as scratch:
-                return scratch.rollback(steps=steps, to=to, on_result=on_result)
-        results = []
-        for migration in todo:
-            result = self._apply(migration, "down")
-            results.append(result)
-            if on_result:
-                on_result(result)
-        return results
+                return scratch.rollback(steps=steps, to=to, on_result=on_result, on_event=on_event)
+        return self._apply_all(todo, "down", on_result, on_event)
 
     def plan_rollback(self, *, steps: int | None = None, to: int | None = None) -> list[MigrationFile]:
         """The files whose ``down`` a rollback would run, newest first (nothing is run)."""
-        if steps is not None and to is not None:
-            raise UsageError("give either --steps or --to, not both")
-        if steps is not None and steps < 1:
-            raise UsageError(f"--steps {steps}: must be 1 or more")
-        if to is not None and to < 0:
-            raise UsageError(f"--to {to}: must be 0 or more")
+        _check_limits(steps, to, self.discover())
         status = self.check()
         applied = [m for m in status.applied][::-1]
         if to is not None:
@@ -475,9 +496,9 @@ class MigrationRunner:
         return files
 
     def _apply(self, migration: MigrationFile, direction: str) -> MigrationResult:
-        return self._apply_all([migration], direction)[0]
+        return self._apply_batch([migration], direction)[0]
 
-    def _apply_all(self, migrations: list[MigrationFile], direction: str) -> list[MigrationResult]:
+    def _apply_batch(self, migrations: list[MigrationFile], direction: str) -> list[MigrationResult]:
         """Run ``migrations`` in one transaction, foreign-key enforcement off around it."""
         conn = self.connection
         with self._sqlite_errors():
@@ -498,10 +519,15 @@ class MigrationRunner:
             raise DatabaseError(
                 f"{self.database}: the connection has an open transaction; commit it before migrating"
             )
+        if self._on_event:
+            self._on_event("waiting", migrations[0], direction)
         waited = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         acquired = time.perf_counter()
         waited = acquired - waited
+        if waited >= 1:
+            logger.info("%s: waited %.1f s for the database lock held by another process",
+                        migrations[0].filename, waited)
         results: list[MigrationResult] = []
         try:
             history = History(conn)
@@ -515,6 +541,8 @@ class MigrationRunner:
             batch = len(migrations) > 1 and direction == "up"
             known: int | None = None
             for migration in migrations:
+                if self._on_event:
+                    self._on_event("running", migration, direction)
                 try:
                     result = self._step(conn, history, migration, direction, start_version,
                                         current=known, move_version=not batch)
@@ -555,7 +583,7 @@ class MigrationRunner:
         """The connection to a server was lost while ``COMMIT`` ran: reconnect (to the new
         leader) and let the history say whether the transaction was saved."""
         logger.warning("%s: %s; reading the history again", self.database, lost)
-        self._conn = None  # the lost one is closed by _apply_all, which still holds it
+        self._conn = None  # the lost one is closed by _apply_batch, which still holds it
         self._fk_scope.forget()
         state = self.read_state()
         ran = [r.version for r in results if not r.skipped]
@@ -647,7 +675,8 @@ class MigrationRunner:
             guard.restore()
             trust = " (the settings it changed are put back)" if escape.changed else ""
             raise MigrationFailed(
-                f"{migration.path}: {direction}() failed: {cause}; rolled back{trust}, "
+                f"{migration.path}{_line_in(failure, migration.path)}: {direction}() failed: "
+                f"{cause}; rolled back{trust}, "
                 f"the database stays at version {stays_at}", version=migration.version,
                 reason=f"fails: {cause}",
             ) from failure
@@ -1035,6 +1064,34 @@ def _build_status(database: str, folder: Path, files: list[MigrationFile], state
     for e in entries:
         e.current = e.version == current and e.state in ("applied", "missing")
     return Status(database, str(folder), current, entries, problems)
+
+
+def _line_in(exc: BaseException | None, path: Path) -> str:
+    """``:LINE`` of the last line of ``path`` that the traceback of ``exc`` passes through
+    (the statement of the migration that failed), or ``""``."""
+    if exc is None:
+        return ""
+    wanted = os.path.abspath(path)
+    line, tb = None, exc.__traceback__
+    while tb is not None:
+        if os.path.abspath(tb.tb_frame.f_code.co_filename) == wanted:
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f":{line}" if line else ""
+
+
+def _check_limits(steps: int | None, to: int | None, files: list[MigrationFile]) -> None:
+    """``--steps`` and ``--to``, the same rules for up and down: one of them, ``steps`` 1 or
+    more, ``to`` 0 or a version some file has."""
+    if steps is not None and to is not None:
+        raise UsageError("give either --steps or --to, not both")
+    if steps is not None and steps < 1:
+        raise UsageError(f"--steps {steps}: must be 1 or more")
+    if to is not None:
+        if to < 0:
+            raise UsageError(f"--to {to}: must be 0 or more")
+        if to != 0 and to not in {f.version for f in files}:
+            raise UsageError(f"--to {to}: no migration file has version {to}")
 
 
 def _versions(versions: list[int]) -> str:

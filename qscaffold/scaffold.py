@@ -28,8 +28,6 @@ MAX_NAME = 100
 DEFAULT_TYPE = "TEXT"
 
 _WORD_RE = re.compile(r"[A-Z]+[0-9]*(?![a-z])|[A-Z]?[a-z][a-z0-9]*|[0-9]+[a-z]*")
-_TYPE_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(?: [A-Za-z][A-Za-z0-9_]*)*"
-                      r"(?:\s*\(\s*[+-]?\d+\s*(?:,\s*[+-]?\d+\s*)?\))?$")
 
 
 class TemplateError(QscaffoldError):
@@ -52,6 +50,19 @@ def name_words(name: str) -> list[str]:
     return words
 
 
+def unspellable(name: str) -> list[str]:
+    """The letters and digits of ``name`` that have no ASCII spelling (``ß``, ``字``), which a
+    file name would silently lose; an accented letter is spelt by its base letter."""
+    lost: list[str] = []
+    for ch in name:
+        if ch.isascii() or not ch.isalnum():
+            continue
+        base = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode("ascii")
+        if not any(c.isalnum() for c in base) and ch not in lost:
+            lost.append(ch)
+    return lost
+
+
 def check_name(name: str) -> None:
     """Refuse a NAME that cannot become a file name (:class:`UsageError`, exit 2)."""
     shown = name if len(name) <= 40 else name[:37] + "..."
@@ -65,6 +76,11 @@ def check_name(name: str) -> None:
     if len(name.strip()) > MAX_NAME:
         raise UsageError(f"NAME {shown!r}: is {len(name.strip())} characters long; "
                          f"the limit is {MAX_NAME}")
+    lost = unspellable(name)
+    if lost:
+        raise UsageError(
+            f"NAME {shown!r}: {', '.join(repr(ch) for ch in lost[:5])} cannot be spelt in a migration "
+            "file name, which holds only a-z, 0-9 and '-'; spell the name in ASCII letters")
     if not name_words(name):
         raise UsageError(f"NAME {shown!r}: has no letters or digits to name the file with")
 
@@ -176,10 +192,15 @@ def _columns_from(words: list[str]) -> list[str]:
 
 @dataclass(frozen=True)
 class ColumnSpec:
-    """A ``--column NAME[:TYPE]`` (type ``TEXT`` when none is given)."""
+    """A column: ``--column NAME[:TYPE [constraints]]`` or ``"NAME TYPE [constraints]"``, or
+    one read from NAME (type ``TEXT`` when none is given). ``origin`` is how the user gave it,
+    for messages: ``--column 'email TEXT'`` or ``column from NAME``."""
 
     name: str
     type: str = DEFAULT_TYPE
+    constraints: str = ""
+    origin: str = "column from NAME"
+    text: str = ""  # as given: an existing column is looked up by it first ("my col")
 
     @property
     def sql_name(self) -> str:
@@ -187,7 +208,7 @@ class ColumnSpec:
 
     @property
     def definition(self) -> str:
-        return f"{self.sql_name} {self.type}" if self.type else self.sql_name
+        return " ".join(p for p in (self.sql_name, self.type, self.constraints) if p)
 
 
 def check_identifier(value: str, what: str) -> str:
@@ -202,17 +223,88 @@ def check_identifier(value: str, what: str) -> str:
     return value
 
 
+_COLUMN_NAME_RE = re.compile(r"\s*([^\s:]+)\s*(?::|\s|$)")
+# The canary columns around a probed definition: a definition that closes the list, comments
+# out the rest or adds a second column cannot leave exactly these three columns behind.
+_PROBE_HEAD, _PROBE_TAIL = "_qs_probe_head", "_qs_probe_tail"
+
+
+def _probe_column(definition: str) -> tuple[str | None, str, bool]:
+    """SQLite's verdict on one column definition: ``(error, declared type, NOT NULL
+    without a DEFAULT)``; ``error`` is ``None`` when SQLite takes it as exactly one column."""
+    conn = sqlite3.connect(":memory:")
+    try:
+        conn.execute(f"CREATE TABLE _qs_probe ({_PROBE_HEAD}, {definition}, {_PROBE_TAIL})")
+        info = conn.execute("PRAGMA table_info(_qs_probe)").fetchall()
+    except (sqlite3.Error, sqlite3.Warning, ValueError) as exc:
+        return str(exc), "", False
+    finally:
+        conn.close()
+    if len(info) != 3 or info[0][1] != _PROBE_HEAD or info[2][1] != _PROBE_TAIL:
+        return "it must define exactly one column", "", False
+    return None, info[1][2], bool(info[1][3]) and info[1][4] is None
+
+
 def parse_column(text: str) -> ColumnSpec:
-    """``email`` → ``email TEXT``; ``count:INTEGER`` → ``count INTEGER``."""
-    name, sep, type_ = text.partition(":")
-    name = check_identifier(name, "--column")
-    type_ = " ".join(type_.split()) if sep else DEFAULT_TYPE
-    if not type_ or not _TYPE_RE.match(type_) or any(
-        w.upper() in sch.KEYWORDS for w in re.findall(r"[A-Za-z_]+", type_)
-    ):
-        raise UsageError(f"--column {text!r}: TYPE must be a SQLite type name such as TEXT, "
-                         "INTEGER, REAL, BLOB or VARCHAR(20)")
-    return ColumnSpec(name, type_)
+    """``email`` → ``email TEXT``; ``count:INTEGER`` and ``"count INTEGER"`` → ``count
+    INTEGER``; ``"uses:INTEGER NOT NULL DEFAULT 0"`` keeps its constraints. SQLite judges
+    the definition; what it rejects (or reads as more than one column) is refused."""
+    shown = f"--column {text!r}"
+    head, colon, tail = text.partition(":")
+    if colon and not any(q in head for q in "'\"`[("):  # NAME:TYPE …, a NAME may hold spaces
+        name, rest = check_identifier(head, "--column"), tail
+    else:  # NAME TYPE …
+        match = _COLUMN_NAME_RE.match(text)
+        if not match:
+            raise UsageError(f"{shown}: give NAME, NAME:TYPE or \"NAME TYPE [constraints]\"")
+        name, rest = check_identifier(match.group(1), "--column"), text[match.end():]
+    rest = " ".join(rest.split())
+    if not rest:
+        return ColumnSpec(name, DEFAULT_TYPE, "", shown, text.strip())
+    if rest.startswith("-") or "--" in rest or "/*" in rest or ";" in rest:
+        raise UsageError(f"{shown}: comments and ';' are not allowed in a column definition")
+    quoted = sch.quote_identifier(name)
+    error, declared, _ = _probe_column(f"{quoted} {rest}")
+    if error is None and not declared:  # constraints only: the type defaults to TEXT
+        rest = f"{DEFAULT_TYPE} {rest}"
+        error, declared, _ = _probe_column(f"{quoted} {rest}")
+    if error is not None:
+        raise UsageError(f"{shown}: SQLite rejects the column definition {quoted} {rest}: {error}")
+    type_words = declared.split()
+    constraints = rest
+    # the declared type as written, then the constraints
+    words = rest.split(" ")
+    if [w.upper() for w in words[:len(type_words)]] == [w.upper() for w in type_words]:
+        type_ = " ".join(words[:len(type_words)])
+        constraints = " ".join(words[len(type_words):])
+    else:  # a type with parentheses or odd spacing: keep the text whole
+        type_, constraints = rest, ""
+    return ColumnSpec(name, type_, constraints, shown, text.strip())
+
+
+def check_with_sqlite(ddl: list[str], statements: list[str], what: str) -> None:
+    """Run ``statements`` on an in-memory copy of the schema ``ddl`` (one row in every table
+    that takes one, as a real database has); refuse with SQLite's message what it rejects."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
+        for sql in ddl:
+            try:
+                conn.execute(sql)
+            except sqlite3.Error:
+                return  # a schema that cannot be rebuilt here cannot judge the statement
+        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                     "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall():
+            try:
+                conn.execute(f"INSERT INTO {sch.quote_identifier(table)} DEFAULT VALUES")
+            except sqlite3.Error:
+                pass
+        for sql in statements:
+            try:
+                conn.execute(sql)
+            except sqlite3.Error as exc:
+                raise UsageError(f"{what}: SQLite rejects {sql}: {exc}") from None
+    finally:
+        conn.close()
 
 
 # -- schema and target -----------------------------------------------------------------
@@ -226,14 +318,19 @@ def parse_target(text: str | None) -> sch.Version:
         raise UsageError(f"--target-sqlite {text!r}: not a SQLite version (X.Y or X.Y.Z)") from None
 
 
-def open_schema(migrations_dir: Path, database: str | os.PathLike | None) -> sqlite3.Connection:
+def open_schema(migrations_dir: Path, database: str | os.PathLike | None,
+                notes: list[str] | None = None) -> sqlite3.Connection:
     """A connection to read the current schema from: ``database`` opened read-only, or the
-    existing migrations applied to a fresh in-memory database."""
+    DDL of the existing migrations replayed into a fresh in-memory database without running
+    their code. Only when a migration's DDL is built at run time (or cannot be replayed) are
+    the migrations run, on an in-memory database; a line saying so is added to ``notes``."""
     if database is not None:
         text = os.fspath(database)
         if text == ":memory:":
             return sqlite3.connect(":memory:")
         path = Path(text).expanduser().resolve()
+        if path.is_dir():
+            raise UsageError(f"{database}: --database is a folder, not a database file")
         if not path.is_file():
             raise UsageError(f"{database}: --database does not exist")
         try:
@@ -242,11 +339,41 @@ def open_schema(migrations_dir: Path, database: str | os.PathLike | None) -> sql
         except sqlite3.Error as exc:
             raise UsageError(f"{database}: cannot be read as a SQLite database: {exc}") from None
         return conn
-    conn = sqlite3.connect(":memory:", isolation_level=None)
-    if Path(migrations_dir).is_dir():
-        from .runner import MigrationRunner
+    if not Path(migrations_dir).is_dir():
+        return sqlite3.connect(":memory:", isolation_level=None)
+    from .files import discover
+    from .lint.replay import replay_schema
 
+    files = discover(migrations_dir)
+    replay = replay_schema(f.path for f in files)
+    if not replay.dynamic:
+        return replay.connection
+    replay.connection.close()
+    first, why = replay.dynamic[0]
+    if notes is not None:
+        notes.append(f"{first.name} {why}, so the migrations were run on an in-memory database "
+                     "to learn the schema (give --database to read it from a database instead)")
+    return _run_for_schema(migrations_dir, {f.version: f.path for f in files})
+
+
+def _run_for_schema(migrations_dir: Path, paths: dict[int, Path]) -> sqlite3.Connection:
+    """The schema the migrations build, by running them on an in-memory database."""
+    from .errors import MigrationFailed
+    from .runner import MigrationRunner
+
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    try:
         MigrationRunner(conn, migrations_dir).run_migrations()
+    except MigrationFailed as exc:
+        conn.close()
+        path = paths.get(exc.version, migrations_dir)
+        raise QscaffoldError(
+            f"{path}: cannot learn the current schema: its up() {exc.reason} when run on an "
+            "in-memory database; nothing was written (give --database to read the schema from "
+            "a database)") from None
+    except BaseException:
+        conn.close()
+        raise
     return conn
 
 
@@ -369,6 +496,7 @@ class Scaffold:
     inferred: list[str]  # what was read from NAME, for the command line to tell
     strategy: str | None = None  # drop-column / column down: "native" or "rebuild"
     notes: list[str] = field(default_factory=list)
+    hints: list[str] = field(default_factory=list)  # advice for the command line to pass on
 
 
 def next_version(folder: Path) -> int:
@@ -393,6 +521,7 @@ def plan_migration(
     slug = slugify(name)
     display = human_name(name)
     folder = Path(settings.migrations_dir)
+    _check_templates_dir(settings)
     if pattern is not None and pattern not in PATTERNS:
         raise UsageError(f"--pattern {pattern!r}: must be one of {', '.join(PATTERNS)}")
     specs = [c if isinstance(c, ColumnSpec) else parse_column(c) for c in columns]
@@ -405,11 +534,12 @@ def plan_migration(
         raise UsageError(f"NAME {name!r}: does not make a valid migration file name ({path.name})")
 
     inferred: list[str] = []
+    schema_notes: list[str] = []
     guess = infer(slug)
     chosen = pattern or guess.pattern
     conn = None
     if chosen != "data" or table is not None:
-        conn = open_schema(folder, database)
+        conn = open_schema(folder, database, schema_notes)
     try:
         schema = sch.read_schema(conn) if conn is not None else sch.Schema({}, [], set(), [])
         ddl = sch.schema_ddl(conn) if conn is not None else []
@@ -456,8 +586,24 @@ def plan_migration(
     template = f"{pattern}.py.j2"
     text = render(template, context, settings.templates_dir)
     check_rendered(text, template, version)
+    hints = list(schema_notes)
+    if pattern == "table" and not context["columns"]:
+        hints.append("the table has only `id`; add columns with --column NAME[:TYPE [constraints]], "
+                     "e.g. --column email:TEXT --column \"uses INTEGER NOT NULL DEFAULT 0\" "
+                     "(or edit the file)")
     return Scaffold(path, text, version, slug, display, pattern, context["table"], context["columns"],
-                    inferred, context["strategy"], context["notes"])
+                    inferred, context["strategy"], context["notes"], hints)
+
+
+def _check_templates_dir(settings) -> None:
+    """A ``templates_dir`` that is not a folder is a mistake (a typo), never ignored."""
+    folder = getattr(settings, "templates_dir", None)
+    if folder is None or Path(folder).is_dir():
+        return
+    from .errors import ConfigError
+
+    origin = f"{settings.pyproject}: [tool.qscaffold] " if getattr(settings, "pyproject", None) else ""
+    raise ConfigError(f"{origin}templates_dir {os.fspath(folder)!r}: no such folder")
 
 
 def _need_table(context: dict, schema: sch.Schema) -> sch.Table:
@@ -478,7 +624,7 @@ def _no_duplicates(specs: list[ColumnSpec]) -> None:
     seen = set()
     for spec in specs:
         if spec.name.lower() in seen:
-            raise UsageError(f"--column {spec.name}: given twice")
+            raise UsageError(f"{spec.origin}: column {spec.name} is given twice")
         seen.add(spec.name.lower())
 
 
@@ -491,8 +637,13 @@ def _table(context, schema, ddl, target) -> None:
         raise UsageError(f"--table {name}: already exists in the current schema")
     specs = context["columns"]
     _no_duplicates(specs)
-    if any(s.name.lower() == "id" for s in specs):
-        raise UsageError("--column id: the table pattern already gives every table `id INTEGER PRIMARY KEY`")
+    for spec in specs:
+        if spec.name.lower() == "id":
+            raise UsageError(f"{spec.origin}: the table pattern already gives every table "
+                             "`id INTEGER PRIMARY KEY`")
+    columns = "".join(f", {s.definition}" for s in specs)
+    check_with_sqlite(ddl, [f"CREATE TABLE {context['table_sql']} (id INTEGER PRIMARY KEY{columns})"],
+                      ", ".join(s.origin for s in specs) or f"--table {name}")
 
 
 def _column(context, schema, ddl, target) -> None:
@@ -504,8 +655,20 @@ def _column(context, schema, ddl, target) -> None:
     _no_duplicates(specs)
     for spec in specs:
         if table.column(spec.name):
-            raise UsageError(f"--column {spec.name}: {table.name}.{spec.name} already exists")
+            raise UsageError(f"{spec.origin}: {table.name}.{spec.name} already exists")
+        if _probe_column(spec.definition)[2]:
+            raise UsageError(f"{spec.origin}: SQLite cannot add a NOT NULL column without a DEFAULT "
+                             f"to a table with rows; give one, e.g. \"{spec.name} {spec.type} "
+                             f"{spec.constraints} DEFAULT 0\"")
+    adds = [f"ALTER TABLE {context['table_sql']} ADD COLUMN {s.definition}" for s in specs]
+    check_with_sqlite(ddl, adds, ", ".join(s.origin for s in specs))
     plan = sch.column_down_plan(schema, table.name, [s.name for s in specs], target)
+    if plan.strategy == "native":
+        try:
+            check_with_sqlite(ddl, adds + plan.down, "down")
+        except UsageError:  # SQLite will not drop such a column (say, one its CHECK names)
+            plan = sch.column_down_plan(schema, table.name, [s.name for s in specs], (3, 34, 0))
+            plan.notes[:] = ["SQLite cannot DROP COLUMN this column, so down rebuilds the table as it was"]
     context.update(strategy=plan.strategy, down_sql=plan.down, notes=plan.notes,
                    sequence_down=plan.sequence_table)
 
@@ -513,10 +676,11 @@ def _column(context, schema, ddl, target) -> None:
 def _existing_columns(table: sch.Table, specs: list[ColumnSpec]) -> list[ColumnSpec]:
     out = []
     for spec in specs:
-        column = table.column(spec.name)
+        column = table.column(spec.text) if spec.text else None
+        column = column or table.column(spec.name)
         if column is None:
             known = ", ".join(c.name for c in table.columns)
-            raise UsageError(f"--column {spec.name}: {table.name} has no such column (columns: {known})")
+            raise UsageError(f"{spec.origin}: {table.name} has no such column {spec.name} (columns: {known})")
         out.append(ColumnSpec(column.name, column.type))
     return out
 
@@ -553,9 +717,9 @@ def _drop_column(context, schema, ddl, target) -> None:
     if len(specs) != 1:
         raise UsageError("--column: the drop-column pattern drops exactly one column "
                          "(give --column NAME, or a NAME such as drop-email-from-users)")
-    column = table.column(specs[0].name)
+    column = (table.column(specs[0].text) if specs[0].text else None) or table.column(specs[0].name)
     if column is None:
-        raise UsageError(f"--column {specs[0].name}: {table.name} has no such column")
+        raise UsageError(f"{specs[0].origin}: {table.name} has no such column {specs[0].name}")
     plan = sch.drop_column_plan(schema, table.name, column.name, target, ddl)
     deps = sch.dependents(schema, table.name)
     context["columns"] = [ColumnSpec(column.name, column.type)]

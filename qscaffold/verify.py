@@ -41,6 +41,8 @@ from .schema.model import read_model as snapshot
 from .schema.normalize import normalize_sql  # noqa: F401
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from .files import MigrationFile
     from .runner import MigrationRunner
 
@@ -277,19 +279,23 @@ class VerifyReport:
 # -- verification ------------------------------------------------------------------------
 
 
-def verify(runner: "MigrationRunner", *, fresh: bool = False) -> VerifyReport:
+def verify(runner: "MigrationRunner", *, fresh: bool = False,
+           on_check: "Callable[[MigrationFile, str], None] | None" = None) -> VerifyReport:
     """Verify every migration of ``runner``'s folder on a scratch copy of its database (or on
     an empty in-memory database when ``fresh``). The runner's database is only read.
 
     Raises the runner's refusals (an edited or missing applied file, a file that does not
     load, …) before anything runs; failures of the migrations themselves are in the report.
+    ``on_check(migration, steps)`` hears of each migration as its check starts (``steps``:
+    ``"down"`` for an applied one rolled back, ``"up, down, up"`` for the round trip).
     """
     runner.load_migrations()
     with runner._scratch_copy(empty=fresh) as scratch:
-        return _verify_on(scratch, runner, fresh=fresh)
+        return _verify_on(scratch, runner, fresh=fresh, on_check=on_check or (lambda m, steps: None))
 
 
-def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: bool) -> VerifyReport:
+def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: bool,
+               on_check) -> VerifyReport:
     conn = scratch.connection
     status = scratch.check()
     files = scratch.discover()
@@ -317,6 +323,7 @@ def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: 
             verdict.fail("down is missing")
             bottom = version
             break
+        on_check(migration, "down")
         problem = _step(scratch, migration, "down")
         if problem:
             verdict.fail(problem)
@@ -337,6 +344,7 @@ def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: 
     top = max(applied, default=0)
     for migration in [f for f in files if f.version > bottom]:
         verdict = verdicts[migration.version]
+        on_check(migration, "up, down, up")
         after_up = _round_trip(scratch, migration, verdict)
         if after_up is not None and migration.version == top:
             for d in diff_schemas(original, after_up):

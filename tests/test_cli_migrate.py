@@ -98,7 +98,7 @@ def test_up_failure_is_one_line_exit_1_and_keeps_earlier_migrations(project):
     assert result.exit_code == 1
     assert "  ✓ Applied v1: Create t1" in result.output
     error = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(error) == 1 and "002-broken.py: up() failed" in error[0] and "table t1 already exists" in error[0]
+    assert len(error) == 1 and "002-broken.py:6: up() failed" in error[0] and "table t1 already exists" in error[0]
     assert version(project / "data" / "app.db") == 1
 
 

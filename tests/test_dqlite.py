@@ -187,7 +187,7 @@ def test_returning_is_refused_and_the_cluster_is_unharmed(cluster, project, name
         "    db.execute(\"INSERT INTO parent (name) VALUES ('d') \" + 'RET' + 'URNING id')\n"))
     failed = run("migrate", "up", "--database", url)
     assert failed.exit_code == 1
-    assert "002-returning.py: up() failed: NotSupportedError: RETURNING is refused on dqlite" in failed.output
+    assert "002-returning.py:7: up() failed: NotSupportedError: RETURNING is refused on dqlite" in failed.output
     assert "rolled back, the database stays at version 1" in failed.output
 
     # Named parameters: a plain refusal too.

@@ -202,7 +202,7 @@ def test_sys_exit_inside_up_is_a_failed_migration(mig, db, code):
     ))
     result = cli("migrate", "up", "--database", db, "--dir", mig)
     assert result.exit_code == 1
-    assert f"002-exits.py: up() failed: up() called sys.exit({code})" in result.output
+    assert f"002-exits.py:10: up() failed: up() called sys.exit({code})" in result.output
     assert "rolled back, the database stays at version 1" in result.output
     assert query(db, "SELECT count(*) FROM t WHERE n = 7") == [(0,)]
     assert version(db) == 1

@@ -632,5 +632,6 @@ def test_statements_sqlglot_cannot_parse_are_reported_in_their_own_files(tmp_pat
         write_py(folder, f"00{n}-tags.py", migration(
             n, f'    db.exec("SELECT 1")\n    db.exec("{sql.format(n=n)}"){comment}\n',
             f'    db.exec("DROP TABLE IF EXISTS tags{n}")\n'))
-    found = [(f.path.rsplit("/", 1)[-1], f.line, f.code) for f in lint([folder], cwd=tmp_path)]
+    found = [(f.path.rsplit("/", 1)[-1], f.line, f.code) for f in lint([folder], cwd=tmp_path)
+             if f.code != "QS610"]  # TEXT[] is also a declared type SQLite swallows words of
     assert found == [("001-tags.py", 7, "QS002"), ("003-tags.py", 7, "QS002")]

@@ -37,7 +37,10 @@ def test_the_hook_manifest_matches_migration_files():
                  "migrations/002-add-user-field.py"):
         assert regex.search(path), path
     for path in ("qscaffold/cli.py", "migrations/README.md", "tests/test_x.py",
-                 "migrations/__init__.py", "migrations/helpers.py", "migrations/old/001-x.py"):
+                 "migrations/__init__.py", "migrations/helpers.py", "migrations/old/001-x.py",
+                 # Django's and Alembic's migrations are not qscaffold's
+                 "polls/migrations/0001_initial.py", "app/migrations/0002_auto_20240101_1200.py",
+                 "migrations/versions/1a2b3c4d5e6f_add_users.py", "migrations/01-too-short.py"):
         assert not regex.search(path), path
 
 
@@ -101,3 +104,30 @@ def test_hook_passes_on_a_clean_file_and_fails_naming_a_bad_one(user_repo, hook_
     assert re.search(r"qscaffold lint\.+Failed", output), output
     assert "migrations/003-broken.py:6:14: QS010" in output
     assert "no such table: nope" in output
+
+    django = user_repo / "polls" / "migrations"
+    django.mkdir(parents=True)
+    (django / "0001_initial.py").write_text(
+        "from django.db import migrations, models\n\n\nclass Migration(migrations.Migration):\n"
+        "    initial = True\n    operations = []\n")
+    code, output = _try_repo(user_repo, hook_repo, tmp_path, "polls/migrations/0001_initial.py")
+    assert code == 0, output
+    assert re.search(r"qscaffold lint\.+\(no files to check\)Skipped", output), output
+
+
+def test_the_readme_documents_a_rev_that_exists_and_the_hook_s_own_pattern():
+    """`rev: v0.1.0` was documented while no such tag existed; the local hook's pattern must
+    be the manifest's."""
+    readme = (REPO / "README.md").read_text()
+    revs = re.findall(r"^\s*rev:\s*(\S+)", readme, re.M)
+    assert revs
+    tags = set()
+    if shutil.which("git") and (REPO / ".git").exists():
+        listed = subprocess.run(["git", "tag", "--list"], cwd=REPO, capture_output=True, text=True)
+        tags = set(listed.stdout.split())
+    for rev in revs:
+        assert rev == "<commit>" or re.fullmatch(r"[0-9a-f]{40}", rev) or rev in tags, rev
+    assert "pre-commit autoupdate --bleeding-edge --freeze" in readme
+    manifest = (REPO / ".pre-commit-hooks.yaml").read_text()
+    pattern = re.search(r"^\s*files:\s*(.+)$", manifest, re.M).group(1).strip()
+    assert f"files: {pattern}" in readme

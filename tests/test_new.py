@@ -220,7 +220,11 @@ def test_an_explicit_pattern_is_not_reported_as_inferred(tmp_path):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["--column", "a:TEXT NOT NULL"], "TYPE must be a SQLite type name"),
+    (["--column", "a:TEXT NOT NULL"], "SQLite cannot add a NOT NULL column without a DEFAULT"),
+    (["--column", "a:TEXT CHECK ("], "SQLite rejects the column definition a TEXT CHECK ("),
+    (["--column", "a TEXT, b TEXT"], "must define exactly one column"),
+    (["--column", "a TEXT) --"], "comments and ';' are not allowed"),
+    (["--column", "a:INTEGER UNIQUE"], "Cannot add a UNIQUE column"),
     (["--column", "a\"b"], "quotes"),
     (["--table", "sqlite_x"], "reserved"),
     (["--target-sqlite", "three"], "not a SQLite version"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3  # noqa: F401 - loaded before pytester's in-process runs, which unload what they load
 import subprocess
 import sys
 from pathlib import Path

@@ -53,7 +53,7 @@ def test_a_failure_leaves_the_database_exactly_as_it_was(mig, db):
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     error = result.output.strip().splitlines()[-1]
-    assert error.startswith("Error: ") and "004-boom.py: up() failed" in error
+    assert error.startswith("Error: ") and "004-boom.py:6: up() failed" in error
     assert "no such table: nowhere" in error
     assert "the database stays at version 1" in error
     assert "the 2 migration(s) before it in the same transaction were rolled back too" in error
@@ -107,7 +107,7 @@ def test_dry_run_with_a_single_transaction_reports_and_changes_nothing(mig, db):
     write_migration(mig, 3, "boom", "INSERT INTO nowhere VALUES (1)")
     result = run("migrate", "up", "--single-transaction", "--dry-run", "--database", str(db), "--dir", str(mig))
     assert result.exit_code == 1
-    assert "003-boom.py: up() failed" in result.output
+    assert "003-boom.py:6: up() failed" in result.output
     assert not db.exists()
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError
-from ..files import parse_filename
+from ..files import migration_path, parse_filename
 from ..sql import split_statements
 from .extract import (
     Noqa,
@@ -638,11 +638,11 @@ def collect_files(paths: Iterable[str | os.PathLike]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            files.extend(p.resolve() for p in sorted(path.iterdir()) if _is_migration_candidate(p))
+            files.extend(migration_path(p) for p in sorted(path.iterdir()) if _is_migration_candidate(p))
         elif path.is_file():
             if path.suffix.lower() not in LINTABLE_SUFFIXES:
                 raise UsageError(f"{raw}: not a .py or .sql migration file")
-            files.append(path.resolve())
+            files.append(migration_path(path))
         elif path.exists():
             raise UsageError(f"{raw}: not a file or folder")
         else:
@@ -695,7 +695,7 @@ def _chain(folder: Path, wanted: set[Path]) -> list[Path]:
     """The folder's migration files in version order (the given ones included)."""
     members = set(wanted)
     try:
-        members.update(p.resolve() for p in folder.iterdir() if _is_migration_candidate(p))
+        members.update(migration_path(p) for p in folder.iterdir() if _is_migration_candidate(p))
     except OSError:
         pass
     return sorted(members, key=_order_key)
