@@ -79,6 +79,21 @@ def main() -> None:
     Shell completion: eval "$(_QSCAFFOLD_COMPLETE=bash_source qscaffold)" (or zsh_source,
     fish_source).
     """
+    _tolerant_streams()
+
+
+def _tolerant_streams() -> None:
+    """On a console that cannot show the marks (✓ ✗ →: latin-1, cp1252 …), print them as
+    "?" instead of failing with UnicodeEncodeError half-way through a deploy."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            "✓✗→○".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            try:
+                stream.reconfigure(errors="replace")
+            except (AttributeError, ValueError):  # not a text file: leave it
+                pass
 
 
 def _settings(**flags):

@@ -260,3 +260,19 @@ def test_a_terminal_sees_progress_and_a_pipe_does_not(fleet):
     piped = subprocess.run([sys.executable, "-m", "qscaffold", "migrate", "up", "--database", "tenants/*.db"],
                            capture_output=True, timeout=120)
     assert b"databases done" not in piped.stderr and piped.stderr == b""
+
+
+def test_a_console_that_cannot_show_the_marks_gets_question_marks_not_a_traceback(fleet):
+    import subprocess
+    import sys
+
+    env = dict(os.environ, PYTHONIOENCODING="latin-1", PYTHONUTF8="0")
+    for args in (["--database", "tenants/*.db"], ["--database", "tenants/t1.db"]):
+        proc = subprocess.run([sys.executable, "-m", "qscaffold", "migrate", "up", *args],
+                              capture_output=True, env=env, timeout=120)
+        assert proc.returncode == 0, proc.stderr.decode("latin-1")
+        assert b"Traceback" not in proc.stderr
+    down = subprocess.run([sys.executable, "-m", "qscaffold", "migrate", "down", "--yes", "--no-backup",
+                           "--database", "tenants/*.db"], capture_output=True, env=env, timeout=120)
+    assert down.returncode == 0, down.stderr.decode("latin-1")
+    assert b"  ? tenants/t1.db: rolled back 3 ? 2" in down.stdout
