@@ -401,13 +401,19 @@ def _status(runner, result: DatabaseResult, options: dict) -> None:
 
 
 def _up(runner, result: DatabaseResult, options: dict) -> None:
-    result.version_before = runner.get_current_version()
     done = runner.run_migrations(to=options.get("to"), steps=options.get("steps"),
                                  dry_run=bool(options.get("dry_run")),
                                  single_transaction=bool(options.get("single_transaction")))
     result.applied = [r.version for r in done if not r.skipped]
+    if not done:
+        result.version_before = result.version = runner.get_current_version()
+        result.outcome = "current"
+        return
+    # up runs in order, every lower version applied: the database was at the one below the first.
+    first = done[0].version
+    result.version_before = max((f.version for f in _JOB.files if f.version < first), default=0)
     if options.get("dry_run") or len(result.applied) == len(done):  # nobody else ran any of them
-        result.version = result.applied[-1] if result.applied else result.version_before
+        result.version = done[-1].version
     else:
         result.version = runner.get_current_version()
     result.outcome = "migrated" if result.applied else "current"
