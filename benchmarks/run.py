@@ -62,15 +62,17 @@ class Sizes:
     drop_rows: int
     rounds: int
     slow_rounds: int
+    verify_migrations: int = 150  # verify runs this many, and twice as many
     tenants: int = 300
     fleet_migrations: int = 5
     memory_tenants: int = 10_000
 
 
 FULL = Sizes(migrations=1000, scale_migrations=10_000, lint_files=1000, sqlfluff_statements=300,
-             drop_rows=1_000_000, rounds=7, slow_rounds=3)
+             drop_rows=1_000_000, rounds=7, slow_rounds=3, verify_migrations=150)
 QUICK = Sizes(migrations=20, scale_migrations=200, lint_files=20, sqlfluff_statements=5,
-              drop_rows=10_000, rounds=3, slow_rounds=2, tenants=20, memory_tenants=200)
+              drop_rows=10_000, rounds=3, slow_rounds=2, verify_migrations=10, tenants=20,
+              memory_tenants=200)
 
 
 # -- running processes ----------------------------------------------------------------
@@ -850,6 +852,25 @@ class Bench:
         ]
         return m
 
+    # 5b. verify grows linearly
+
+    def verify_scale(self) -> Measurement:
+        small = self.sizes.verify_migrations
+        big = 2 * small
+        m = Measurement("verify", f"`migrate verify --fresh` at {big:,} vs {small:,} migrations")
+        fa, fb = self.migrations(small), self.migrations(big)
+        scratch = self.work / "verify-unused.db"  # --fresh: never opened
+        va = Command(f"migrate verify --fresh ({small:,})",
+                     self.qs + ["migrate", "verify", "--fresh", "--database", scratch, "--dir", fa])
+        vb = Command(f"migrate verify --fresh ({big:,})",
+                     self.qs + ["migrate", "verify", "--fresh", "--database", scratch, "--dir", fb])
+        interleave([vb, va], self.slow_rounds, self.work)
+        m.commands = [vb, va]
+        # Up, down, up of every migration, each step checked: linear is 2x; 2.6x leaves room for
+        # SQLite's own growth (a CREATE TABLE costs more in a bigger schema).
+        m.targets = [ratio_max(f"verify: {big:,} ÷ {small:,}", pairwise_ratio(vb, va), 2.6)]
+        return m
+
     # 6. drop column
 
     def drop_base(self) -> Path:
@@ -967,6 +988,7 @@ MEASUREMENTS = {
     "lint-one": Bench.lint_one,
     "lint-many": Bench.lint_many,
     "scale": Bench.scale,
+    "verify": Bench.verify_scale,
     "drop-column": Bench.drop_column,
     "drop-column-rebuild": Bench.drop_column_rebuild,
 }

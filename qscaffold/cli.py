@@ -20,10 +20,19 @@ from .errors import QscaffoldError
 class QscaffoldGroup(click.Group):
     """A group that turns library errors into ``Error: …`` and the error's exit code."""
 
+    def main(self, *args, **kwargs):
+        from . import console
+
+        console.prepare()  # a console that cannot encode a mark gets an ASCII one
+        return super().main(*args, **kwargs)
+
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except QscaffoldError as err:
+            pending = ctx.meta.pop(JSON_PENDING, None)
+            if pending is not None:  # --json always prints JSON: what is known, and the error
+                _echo_json({**pending, "error": str(err), "exit_code": err.exit_code})
             exc = click.ClickException(str(err))
             exc.exit_code = err.exit_code
             raise exc from None
@@ -79,21 +88,6 @@ def main() -> None:
     Shell completion: eval "$(_QSCAFFOLD_COMPLETE=bash_source qscaffold)" (or zsh_source,
     fish_source).
     """
-    _tolerant_streams()
-
-
-def _tolerant_streams() -> None:
-    """On a console that cannot show the marks (✓ ✗ →: latin-1, cp1252 …), print them as
-    "?" instead of failing with UnicodeEncodeError half-way through a deploy."""
-    for stream in (sys.stdout, sys.stderr):
-        encoding = getattr(stream, "encoding", None) or "utf-8"
-        try:
-            "✓✗→○".encode(encoding)
-        except (UnicodeEncodeError, LookupError):
-            try:
-                stream.reconfigure(errors="replace")
-            except (AttributeError, ValueError):  # not a text file: leave it
-                pass
 
 
 def _settings(**flags):
@@ -102,9 +96,23 @@ def _settings(**flags):
     return load_settings(**flags)
 
 
+# A --json command keeps here what it knows so far (ctx.meta is shared by nested contexts), so
+# that a failure still prints one JSON object with it and the error.
+JSON_PENDING = "qscaffold.json"
+
+
+def _json_pending(**fields) -> dict:
+    report = click.get_current_context().meta.setdefault(JSON_PENDING, {})
+    report.update(fields)
+    return report
+
+
 def _echo_json(data) -> None:
     import json
 
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None:
+        ctx.meta.pop(JSON_PENDING, None)
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
@@ -427,6 +435,8 @@ def database_options(func):
     @functools.wraps(func)
     def wrapper(databases, migrations_dir, busy_timeout, databases_from=None, jobs=0, fail_fast=False,
                 **kwargs):
+        if kwargs.get("as_json"):
+            _json_pending()
         several = databases_from is not None or len(databases) > 1
         settings = _settings(database=None if several or not databases else databases[0],
                              migrations_dir=migrations_dir)
@@ -445,7 +455,11 @@ def database_options(func):
         from .runner import MigrationRunner
 
         with MigrationRunner(settings.database, settings.migrations_dir, busy_timeout=timeout) as runner:
-            return func(runner, **kwargs)
+            try:
+                return func(runner, **kwargs)
+            except KeyboardInterrupt:
+                _interrupted(runner)
+
 
     return wrapper
 
@@ -471,8 +485,10 @@ def _run_fleet(command, databases, databases_from, migrations_dir, timeout, jobs
     """One command on many databases: a line each as they finish, then the summary."""
     from .fleet import expand_databases, run_fleet
 
-    paths = expand_databases(databases, databases_from=databases_from)
     as_json = kwargs.pop("as_json", False)
+    if as_json:
+        _json_pending(command=command)
+    paths = expand_databases(databases, databases_from=databases_from)
     dry_run = bool(kwargs.get("dry_run"))
     options = dict(kwargs)
     if command in ("down", "stamp"):
@@ -484,14 +500,17 @@ def _run_fleet(command, databases, databases_from, migrations_dir, timeout, jobs
             _confirm(yes, f"{what} on {len(paths):,} databases?", f"{what} on {len(paths):,} databases")
     if command == "down":
         options["backup"] = not options.pop("no_backup")
+    from .console import Lines
+
     progress = _Progress(len(paths)) if not as_json and sys.stderr.isatty() else None
     shown = {"status": lambda r: r.outcome != "current"}.get(command, lambda r: True)
+    lines = Lines(click.echo)  # a closed pipe stops the lines, not the databases still running
 
     def on_result(result) -> None:
         if not as_json and shown(result):
             if progress:
                 progress.clear()
-            click.echo(result.line(dry_run=dry_run))
+            lines(result.line(dry_run=dry_run))
         if progress:
             progress.step()
 
@@ -532,6 +551,22 @@ class _Progress:
         click.echo("\r\x1b[K", nl=False, err=True)
 
 
+def _interrupted(runner) -> None:
+    """Ctrl-C: the migration in progress was rolled back by its transaction; say where the
+    database stands (read from it, so it is true whatever moment the signal hit) and exit 130."""
+    try:
+        where = f"the database is at version {runner.get_current_version()}"
+    except (QscaffoldError, KeyboardInterrupt):
+        where = "the database could not be read afterwards"
+    ctx = click.get_current_context()
+    pending = ctx.meta.pop(JSON_PENDING, None)
+    if pending is not None:
+        _echo_json({**pending, "error": "interrupted", "exit_code": 130})
+    click.echo(f"Interrupted: {where}; a migration is applied whole or not at all "
+               "(the one in progress was rolled back).", err=True)
+    sys.exit(130)
+
+
 def _display_path(path: str) -> str:
     import os
 
@@ -556,6 +591,30 @@ def _result_line(result, *, dry_run: bool) -> str:
     return f"  ✓ {verb} v{result.version}: {result.name} ({took}){detail}"
 
 
+def _json_results(runner, dry_run: bool):
+    """For --json: each result joins the report a failure still prints."""
+    report = _json_pending(database=runner.database, dry_run=dry_run, results=[])
+    return lambda result: report["results"].append(result.to_dict())
+
+
+class _json_version_on_error:
+    """For --json: a failed run's report says which version the database stays at."""
+
+    def __init__(self, runner, as_json: bool) -> None:
+        self.runner, self.as_json = runner, as_json
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if self.as_json and isinstance(exc, QscaffoldError):
+            try:
+                _json_pending(current_version=self.runner.get_current_version())
+            except QscaffoldError:
+                pass
+        return False
+
+
 @migrate.command()
 @database_options
 @fleet_options("status")
@@ -572,6 +631,8 @@ def status(runner, as_json: bool) -> None:
     exists = runner.database_exists
     if as_json:
         _echo_json({**report.to_dict(), "database_exists": exists})
+        if report.problems:
+            sys.exit(1)  # what `up` would refuse: a deploy pipeline must see it
         return
     rule = "=" * 33
     missing_note = "" if exists else " (does not exist yet; `qscaffold migrate up` creates it)"
@@ -597,7 +658,10 @@ def status(runner, as_json: bool) -> None:
             sign = "✗" if m.modified else "✓"
             lines.append(f"  {sign} Applied v{m.version}: {m.name}{suffix}")
         else:
-            sign = "✗" if m.out_of_order else "○"
+            if m.error:
+                marks.append("DOES NOT LOAD")
+                suffix = f" ({', '.join(marks)})"
+            sign = "✗" if m.out_of_order or m.error else "○"
             lines.append(f"  {sign} Pending v{m.version}: {m.name}{suffix}")
     lines += ["", "-" * 33, f"Applied: {len(report.applied)}", f"Pending: {len(report.pending)}"]
     missing = sum(m.state == "missing" for m in report.migrations)
@@ -607,6 +671,8 @@ def status(runner, as_json: bool) -> None:
     click.echo("\n".join(lines))
     for problem in report.problems:
         click.echo(f"Problem: {problem}", err=True)
+    if report.problems:
+        sys.exit(1)
 
 
 @migrate.command()
@@ -634,7 +700,7 @@ def up(runner, to, steps, dry_run: bool, single_transaction: bool, as_json: bool
     """
     if dry_run and not as_json:
         click.echo(f"Dry run on a copy of {_display_path(runner.database)}: nothing will be saved.")
-    with _progress(runner, as_json) as (on_result, on_event):
+    with _progress(runner, as_json) as (on_result, on_event), _json_version_on_error(runner, as_json):
         results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run,
                                         single_transaction=single_transaction,
                                         on_result=on_result(dry_run), on_event=on_event)
@@ -655,20 +721,23 @@ def up(runner, to, steps, dry_run: bool, single_transaction: bool, as_json: bool
 
 @contextlib.contextmanager
 def _progress(runner, as_json: bool):
-    """``(on_result, on_event)`` for the runner: result lines on stdout (none with --json)
-    and, on a terminal, a progress line on stderr (see :mod:`qscaffold.progress`)."""
+    """``(on_result, on_event)`` for the runner: result lines on stdout (with --json, the
+    results join the report a failure still prints) and, on a terminal, a progress line on
+    stderr (see :mod:`qscaffold.progress`)."""
+    from .console import Lines
     from .progress import progress_for
 
     progress = progress_for(not as_json, lock_timeout=runner.busy_timeout)
 
     def on_result(dry_run: bool):
         if as_json:
-            return None
+            return _json_results(runner, dry_run)
+        say = Lines(click.echo)  # a closed pipe stops the lines, not the run
 
         def echo(result) -> None:
             if progress is not None:
                 progress.clear()
-            click.echo(_result_line(result, dry_run=dry_run))
+            say(_result_line(result, dry_run=dry_run))
         return echo
 
     try:
@@ -716,7 +785,11 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
     """
     plan = runner.plan_rollback(steps=steps, to=to)
     if not plan:
-        click.echo("Nothing to roll back (version 0).")
+        if as_json:
+            _echo_json({"database": runner.database, "dry_run": dry_run,
+                        "current_version": runner.get_current_version(), "backup": None, "results": []})
+        else:
+            click.echo("Nothing to roll back (version 0).")
         return
     names = ", ".join(f"v{m.version}" for m in plan)
     backup = None
@@ -725,9 +798,11 @@ def down(runner, steps, to, yes: bool, no_backup: bool, dry_run: bool, as_json: 
                  f"Rolling back {names} on {_display_path(runner.database)}")
         if not no_backup and not runner.in_memory:
             backup = runner.backup()
-            if not as_json:
+            if as_json:
+                _json_pending(backup=str(backup))
+            else:
                 click.echo(f"Backup written to {_display_path(str(backup))}")
-    with _progress(runner, as_json) as (on_result, on_event):
+    with _progress(runner, as_json) as (on_result, on_event), _json_version_on_error(runner, as_json):
         results = runner.rollback(steps=steps, to=to, dry_run=dry_run,
                                   on_result=on_result(dry_run), on_event=on_event)
     version = runner.get_current_version()
@@ -844,30 +919,35 @@ def verify(runner, fresh: bool, as_json: bool) -> None:
         def on_check(migration, steps):
             progress.running(f"checking v{migration.version}: {migration.filename} ({steps})")
     try:
-        report = verify_migrations(runner, fresh=fresh, on_check=on_check)
+        if as_json:
+            report = verify_migrations(runner, fresh=fresh, on_check=on_check)
+            _echo_json(report.to_dict())
+        else:
+            applied = 0 if fresh else len(runner.check().applied)
+            where = ("an empty in-memory database" if fresh
+                     else f"a copy of {_display_path(runner.database)} (version {runner.get_current_version()})")
+            click.echo(f"Verifying {_display_path(str(runner.migrations_dir))} on {where}: nothing will be saved.")
+            if applied:
+                click.echo(f"The {applied} applied migration(s) are rolled back newest first, then "
+                           "every migration runs up, down, up.")
+
+            def show(v) -> None:  # each verdict as soon as it is known
+                if progress is not None:
+                    progress.clear()
+                sign = {FAILED: "✗", NOT_CHECKED: "-"}.get(v.status, "✓")
+                click.echo(f"  {sign} v{v.version}: {v.name} ({v.file}) {v.status}")
+                for problem in v.problems:
+                    click.echo(f"      {problem}")
+
+            report = verify_migrations(runner, fresh=fresh, on_check=on_check, on_verdict=show)
+            for problem in report.problems:
+                click.echo(f"  ✗ {problem}")
+            counts = {s: sum(v.status == s for v in report.verdicts) for s in ("passed", FAILED, NOT_CHECKED)}
+            click.echo(f"Passed: {counts['passed']}  Failed: {counts[FAILED]}  "
+                       f"Not checked: {counts[NOT_CHECKED]}")
     finally:
         if progress is not None:
             progress.close()
-    if as_json:
-        _echo_json(report.to_dict())
-    else:
-        where = ("an empty in-memory database" if fresh
-                 else f"a copy of {_display_path(runner.database)} (version {report.start_version})")
-        click.echo(f"Verifying {_display_path(report.migrations_dir)} on {where}: nothing will be saved.")
-        applied = [v for v in report.verdicts if v.was_applied]
-        if applied:
-            click.echo(f"The {len(applied)} applied migration(s) are rolled back newest first, then "
-                       "every migration runs up, down, up.")
-        for problem in report.problems:
-            click.echo(f"  ✗ {problem}")
-        for v in report.verdicts:
-            sign = {FAILED: "✗", NOT_CHECKED: "-"}.get(v.status, "✓")
-            click.echo(f"  {sign} v{v.version}: {v.name} ({v.file}) {v.status}")
-            for problem in v.problems:
-                click.echo(f"      {problem}")
-        counts = {s: sum(v.status == s for v in report.verdicts) for s in ("passed", FAILED, NOT_CHECKED)}
-        click.echo(f"Passed: {counts['passed']}  Failed: {counts[FAILED]}  "
-                   f"Not checked: {counts[NOT_CHECKED]}")
     if not report.passed:
         failed = len(report.failed)
         folder = _display_path(report.migrations_dir)

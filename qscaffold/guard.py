@@ -31,6 +31,14 @@ _PRAGMA = sqlite3.SQLITE_PRAGMA
 _ATTACH_DETACH = {sqlite3.SQLITE_ATTACH: "ATTACH", sqlite3.SQLITE_DETACH: "DETACH"}
 _FIXED_PRAGMAS = ("journal_mode", "locking_mode")
 
+_NAMED_ON_TABLE = {sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_DROP_INDEX, sqlite3.SQLITE_CREATE_TRIGGER,
+                   sqlite3.SQLITE_DROP_TRIGGER}  # arg1 the object, arg2 its table
+_WRITES = _NAMED_ON_TABLE | {
+    sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE, sqlite3.SQLITE_DELETE, sqlite3.SQLITE_CREATE_TABLE,
+    sqlite3.SQLITE_DROP_TABLE, sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_DROP_VIEW,
+    sqlite3.SQLITE_ALTER_TABLE,
+}
+
 RULE = ("a migration may not commit, roll back or begin the runner's transaction, attach or "
         "detach a database, or change journal_mode or locking_mode")
 
@@ -76,6 +84,10 @@ class TransactionGuard:
         self.observe = observe
         self.escape = Escape()
         self._before: tuple = ()
+        # What the migration wrote or redefined (tables, indexes, views, triggers; lower case),
+        # as the authorizer saw it; None when it cannot say (no authorizer, or an ALTER TABLE,
+        # which may rewrite other objects' SQL).
+        self.touched: set[str] | None = set() if (enforce or observe is not None) else None
 
     def _settings(self) -> tuple:
         conn = self.conn
@@ -93,6 +105,19 @@ class TransactionGuard:
     def _authorize(self, action, arg1, arg2, schema, source):
         if self.observe is not None:
             self.observe(action, arg1, arg2, schema, source)
+        if self.touched is not None:
+            if action in _WRITES:
+                if action == sqlite3.SQLITE_ALTER_TABLE or (schema not in (None, "main", "temp")):
+                    self.touched = None
+                else:
+                    for name in (arg1, arg2) if action in _NAMED_ON_TABLE else (arg1,):
+                        # CREATE and DROP write sqlite_master themselves; a direct write needs
+                        # writable_schema, which makes everything unknown (below).
+                        if name and not name.lower().startswith(("sqlite_master", "sqlite_temp_master",
+                                                                 "sqlite_schema", "sqlite_temp_schema")):
+                            self.touched.add(name.lower())
+            elif action == _PRAGMA and (arg1 or "").lower() == "writable_schema":
+                self.touched = None
         if not self.enforce:
             return sqlite3.SQLITE_OK
         if action == _TRANSACTION:

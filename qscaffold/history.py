@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from .errors import DatabaseError
+from .errors import BookkeepingMismatch, DatabaseError
 
 if TYPE_CHECKING:
     from .files import MigrationFile
@@ -33,6 +33,8 @@ VERSION_KEY = "schema_version"
 # shows as a loss instead of passing for a migration that never ran (a merge of two branches).
 ROWS_KEY = "migration_history_rows"
 TABLES = ("metadata", "migration_history")
+_COLUMNS = {"metadata": ("key", "value"),
+            "migration_history": ("version", "name", "checksum", "applied_at", "duration_ms")}
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,9 @@ def now() -> str:
 class History:
     """``metadata.schema_version`` and ``migration_history`` of one connection."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, *, label: str = "") -> None:
         self.conn = conn
+        self.label = label  # the database, for messages
 
     # -- reading -----------------------------------------------------------------------
 
@@ -81,9 +84,24 @@ class History:
     def exists(self) -> bool:
         return len(self.tables()) == 2
 
+    def check_shape(self, tables: set[str] | None = None) -> None:
+        """Refuse tables of these names that are not qscaffold's bookkeeping (an application's
+        own ``metadata`` table, say): reading or writing them would fail half-way or, worse,
+        write into the application's data."""
+        for table in sorted(self.tables() if tables is None else tables):
+            columns = [r[0] for r in self.conn.execute("SELECT name FROM pragma_table_info(?)", (table,))]
+            wanted = _COLUMNS[table]
+            if not set(wanted) <= {c.lower() for c in columns}:
+                where = f"{self.label}: " if self.label else ""
+                raise BookkeepingMismatch(
+                    f"{where}table {table} has columns ({', '.join(columns)}), not ({', '.join(wanted)}): "
+                    "it is not qscaffold's bookkeeping and is left alone; nothing was changed"
+                )
+
     def read(self) -> DatabaseState:
         """Current version and every history row, without creating or changing anything."""
         tables = self.tables()
+        self.check_shape(tables)
         state = DatabaseState(has_metadata="metadata" in tables, has_history="migration_history" in tables)
         if state.has_history:
             for row in self.conn.execute(
@@ -147,6 +165,7 @@ class History:
     def create_tables(self) -> None:
         self.conn.execute(METADATA_DDL)
         self.conn.execute(HISTORY_DDL)
+        self.check_shape()
 
     def _put(self, key: str, value: str) -> None:
         cursor = self.conn.execute("UPDATE metadata SET value = ? WHERE key = ?", (value, key))

@@ -32,6 +32,7 @@ from .errors import (
     DatabaseLocked,
     ForeignKeyViolation,
     MigrationFailed,
+    MigrationFileError,
     MissingMigration,
     NotADatabase,
     OutOfOrder,
@@ -73,6 +74,7 @@ class MigrationStatus:
     modified: bool = False
     adopted: bool = False
     out_of_order: bool = False
+    error: str | None = None  # a pending file that does not load: why
     applied_at: str | None = None
     duration_ms: int | None = None
 
@@ -126,10 +128,14 @@ class MigrationResult:
     duration_ms: float
     skipped: bool = False  # another process had applied it already
     detail: object = None  # what up()/down() returned, e.g. a count of changed rows
+    # Tables, indexes, views and triggers it wrote or redefined (lower case), as SQLite's
+    # authorizer saw them; None when unknown (a caller's connection, or an ALTER TABLE).
+    tables: frozenset[str] | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["detail"] = None if self.detail is None else str(self.detail)
+        data.pop("tables")
         return data
 
 
@@ -180,7 +186,7 @@ class MigrationRunner:
         else:
             self.database = os.fspath(database)
         self._files: list[MigrationFile] | None = files  # given: already discovered (fleets share them)
-        self._before_map: tuple = (None, {})  # (files, version -> the file version below it)
+        self._previous_of: tuple = (None, {})  # (files, version -> the file version below it)
         self._tables_ready = False
         self._backend = None  # a server's database (qscaffold.backends), opened on first use
         self._on_event: EventCallback | None = None
@@ -307,6 +313,14 @@ class MigrationRunner:
                 raise self._duplicate(exc) from None
         return self._files
 
+    def _previous_file_version(self, version: int) -> int:
+        """The highest file version below ``version`` (0 when none); looked up, not searched,
+        so that a run stays linear in the number of files."""
+        files = self.discover()
+        if self._previous_of[0] is not files:
+            self._previous_of = (files, {f.version: p.version for p, f in zip(files, files[1:])})
+        return self._previous_of[1].get(version, 0)
+
     def _duplicate(self, exc: DuplicateVersion) -> DuplicateVersion:
         """Two files share a version: when one of them is applied here, the advice names the
         other, the one that never ran (renaming the applied one would run it again)."""
@@ -342,7 +356,7 @@ class MigrationRunner:
         if not self._exists():
             return DatabaseState()
         with self._reading() as conn:
-            return History(conn).read()
+            return History(conn, label=self.database).read()
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -361,15 +375,26 @@ class MigrationRunner:
         """The schema version recorded in the database (0 when nothing was applied)."""
         return self.read_state().current_version
 
-    def status(self) -> Status:
-        """Every migration as applied, pending or missing, and what ``up`` would refuse."""
+    def status(self, *, load: bool = True) -> Status:
+        """Every migration as applied, pending or missing, and what ``up`` would refuse,
+        including (with ``load``) a pending file that does not load."""
         files = self.discover()
         state = self.read_state()
-        return _build_status(self.database, self.migrations_dir, files, state)
+        status = _build_status(self.database, self.migrations_dir, files, state)
+        if load:
+            by_version = {f.version: f for f in files}
+            for entry in status.pending:
+                try:
+                    by_version[entry.version].module  # noqa: B018 - imports and validates
+                except MigrationFileError as exc:
+                    entry.error = str(exc)
+                    status.refusals.append(exc)
+        return status
 
     def check(self) -> Status:
-        """The status, or the first refusal when the files and the database disagree."""
-        status = self.status()
+        """The status, or the first refusal when the files and the database disagree (files
+        that ``up`` runs are loaded by ``up`` itself)."""
+        status = self.status(load=False)
         _raise_first_problem(status)
         return status
 
@@ -530,7 +555,7 @@ class MigrationRunner:
                         migrations[0].filename, waited)
         results: list[MigrationResult] = []
         try:
-            history = History(conn)
+            history = History(conn, label=self.database)
             if not self._tables_ready:
                 history.create_tables()
                 self._tables_ready = True
@@ -595,18 +620,6 @@ class MigrationRunner:
                 "the command again")
         logger.info("%s: the history shows the COMMIT was saved", self.database)
 
-    def _version_before(self, version: int) -> int:
-        """The highest file version below ``version`` (0 for the first); a map built once per
-        folder listing, so that a run stays linear in the number of migrations."""
-        files = self.discover()
-        if self._before_map[0] is not files:
-            versions = [f.version for f in files]
-            self._before_map = (files, dict(zip(versions, [0] + versions[:-1])))
-        found = self._before_map[1].get(version)
-        if found is None:  # not a file of the folder: search
-            found = max((v for v in self._before_map[1] if v < version), default=0)
-        return found
-
     def _check_unchanged(self, history: History, migration: MigrationFile, direction: str,
                          current: int) -> None:
         """Planned outside the lock: the database must still be where the plan left it (a
@@ -614,7 +627,7 @@ class MigrationRunner:
         the Node.js system made."""
         if direction == "up":
             # Every lower version must still be applied.
-            previous = self._version_before(migration.version)
+            previous = self._previous_file_version(migration.version)
             if current > migration.version or current < previous:
                 raise DatabaseChanged(
                     f"{migration.path}: the database changed while migrating: it is at "
@@ -673,6 +686,10 @@ class MigrationRunner:
                 cause = _one_line(failure)
             conn.execute("ROLLBACK")
             guard.restore()
+            if not escape and isinstance(failure, sqlite3.DatabaseError):
+                engine = self._engine_fault(failure, migration, direction, stays_at)
+                if engine is not None:
+                    raise engine from None
             trust = " (the settings it changed are put back)" if escape.changed else ""
             raise MigrationFailed(
                 f"{migration.path}{_line_in(failure, migration.path)}: {direction}() failed: "
@@ -696,7 +713,29 @@ class MigrationRunner:
             history.record_down(migration.version)
         logger.info("%s %s in %.1f ms", direction, migration.filename, duration)
         return MigrationResult(migration.version, migration.name, migration.filename,
-                               direction, duration, detail=detail)
+                               direction, duration, detail=detail,
+                               tables=None if guard.touched is None else frozenset(guard.touched))
+
+    def _engine_fault(self, exc: sqlite3.DatabaseError, migration: MigrationFile, direction: str,
+                      current: int) -> DatabaseError | None:
+        """An engine error that is the database's fault, not the migration's: a read-only
+        file, a corrupt one, a full disk. None for anything the migration caused."""
+        message = str(exc)
+        lowered = message.lower()
+        hint = ""
+        if "readonly" in lowered or "read-only" in lowered:
+            what = "is read-only"
+        elif "malformed" in lowered or "not a database" in lowered:
+            what = "is corrupt"
+            hint = "; check it with `PRAGMA integrity_check` and restore a backup"
+        elif "disk is full" in lowered or "disk i/o" in lowered:
+            what = "cannot be written"
+        else:
+            return None
+        return DatabaseError(
+            f"{self.database}: the database {what} ({message}), found while {migration.filename} "
+            f"ran {direction}(); rolled back, the database stays at version {current}{hint}"
+        )
 
     def _escaped(self, migration: MigrationFile, direction: str, current: int, escape, guard,
                  failure: BaseException | None) -> MigrationFailed:
@@ -708,7 +747,7 @@ class MigrationRunner:
             conn.execute("ROLLBACK")
         guard.restore()
         self._fk_scope.forget()
-        history = History(conn)
+        history = History(conn, label=self.database)
         recorded = history.current_version() if history.exists() else 0
         also = f"; then it failed: {_one_line(failure)}" if failure is not None else ""
         cause = f"{direction}() escaped the runner's transaction: {escape.describe()}{also}"
@@ -728,7 +767,7 @@ class MigrationRunner:
         if not edited:
             return []
         with self._write_transaction() as conn:
-            History(conn).update_checksums(edited)
+            History(conn, label=self.database).update_checksums(edited)
         return edited
 
     @contextlib.contextmanager
@@ -762,6 +801,20 @@ class MigrationRunner:
         base = f"{name}.v{self.get_current_version()}-{stamp}"
         with self._sqlite_errors():
             return write_backup(self.connection, destination, base=base)
+
+    def scratch_copy(self, *, empty: bool = False) -> contextlib.AbstractContextManager["MigrationRunner"]:
+        """A runner on an in-memory copy of this database (or on an empty in-memory database),
+        thrown away at the end of the ``with`` block; this database is only read (no file of
+        it changes, a crashed writer's WAL included). Dry runs and ``verify`` work on one."""
+        return self._scratch_copy(empty=empty)
+
+    def apply(self, migration: MigrationFile, direction: str = "up") -> MigrationResult:
+        """Run one migration's ``up`` or ``down`` in its own transaction, checked inside the
+        lock against what the database says (``up``: every lower version applied and this one
+        not; ``down``: this one is the current version)."""
+        if direction not in ("up", "down"):
+            raise UsageError(f"direction {direction!r}: must be 'up' or 'down'")
+        return self._apply(migration, direction)
 
     @contextlib.contextmanager
     def _scratch_copy(self, *, empty: bool = False) -> Iterator["MigrationRunner"]:
@@ -806,7 +859,7 @@ class MigrationRunner:
         """
         marked = self.plan_stamp(version)
         with self._write_transaction() as conn:
-            new = History(conn).stamp(version, marked)
+            new = History(conn, label=self.database).stamp(version, marked)
         self._tables_ready = True
         logger.info("stamped %s at version %d (%d history rows written)", self.database, version, len(new))
         return new

@@ -31,6 +31,7 @@ tokens of the CREATE TABLE statement, so formatting, quoting and case never coun
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -41,12 +42,77 @@ from .schema.model import read_model as snapshot
 from .schema.normalize import normalize_sql  # noqa: F401
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from .files import MigrationFile
     from .runner import MigrationRunner
 
 PASSED, FAILED, NOT_CHECKED = "passed", "failed", "not checked"
+
+
+# -- snapshots, step by step ----------------------------------------------------------
+
+
+class SnapshotReader:
+    """Snapshots of one connection's schema, kept up to date step by step.
+
+    ``verify`` takes one after every step; reading the whole schema each time made it
+    quadratic (1,000 migrations: 140 s). When the runner says which objects a step wrote
+    (:attr:`MigrationResult.tables`, from SQLite's authorizer; :meth:`note` is told after
+    every step), only those, and the indexes and triggers of those tables, are read again;
+    everything else is the previous snapshot's objects, unchanged (so a diff can skip them).
+    """
+
+    def __init__(self) -> None:
+        self._last: Schema | None = None
+        self._dirty: set[str] | None = None  # names written since the last snapshot; None: all
+        self._indexes_of: dict[str, set[str]] = {}  # table -> its indexes, in the last snapshot
+        self._triggers_of: dict[str, set[str]] = {}  # table -> its triggers
+        self.changed: set[str] | None = None  # names that may differ from the snapshot before
+
+    def note(self, tables: frozenset[str] | None) -> None:
+        """A step wrote ``tables`` (None: unknown, read everything next time)."""
+        if tables is None or self._dirty is None:
+            self._dirty = None
+        else:
+            self._dirty |= tables
+
+    def take(self, conn: sqlite3.Connection) -> Schema:
+        """The schema now; :attr:`changed` then names what may differ from the previous one."""
+        last, dirty = self._last, self._dirty
+        self._dirty = set()
+        if last is not None and dirty is not None and not dirty:
+            self.changed = set()
+            return last
+        if last is None or dirty is None:
+            schema = part = snapshot(conn)
+            self._indexes_of, self._triggers_of = {}, {}
+            self.changed = None
+        else:
+            part = snapshot(conn, only=dirty)
+            tables, indexes = dict(last.tables), dict(last.indexes)
+            views, triggers, entries = dict(last.views), dict(last.triggers), dict(last.entries)
+            changed = set(dirty)
+            for name in dirty:
+                changed |= self._indexes_of.pop(name, set()) | self._triggers_of.pop(name, set())
+            for name in changed:
+                for part_of in (tables, indexes, views, triggers):
+                    part_of.pop(name, None)
+                for kind in ("view", "trigger", "index"):
+                    entries.pop((kind, name), None)
+            tables.update(part.tables)
+            indexes.update(part.indexes)
+            views.update(part.views)
+            triggers.update(part.triggers)
+            entries.update(part.entries)
+            changed.update(part.tables, part.indexes, part.views, part.triggers)
+            schema = Schema(tables, indexes, views, triggers, entries)
+            self.changed = changed
+        read = schema if self.changed is None else part  # what was read just now
+        for key, index in read.indexes.items():
+            self._indexes_of.setdefault(index.table, set()).add(key)
+        for key, (_name, table, _sql) in read.triggers.items():
+            self._triggers_of.setdefault(table, set()).add(key)
+        self._last = schema
+        return schema
 
 
 # -- differences -------------------------------------------------------------------------
@@ -61,19 +127,31 @@ class Difference:
     detail: str = ""
 
 
-def diff_schemas(expected: Schema, actual: Schema) -> list[Difference]:
-    """Everything in which ``actual`` differs from ``expected``, in a stable order."""
+def _keys(a: dict, b: dict, only: set[str] | None):
+    if only is None:
+        return sorted(a.keys() | b.keys())
+    return sorted(k for k in only if k in a or k in b)
+
+
+def diff_schemas(expected: Schema, actual: Schema, *, only: set[str] | None = None) -> list[Difference]:
+    """Everything in which ``actual`` differs from ``expected``, in a stable order; with
+    ``only``, just the tables, indexes, views and triggers of those names (what changed in
+    between, see :attr:`SnapshotReader.changed`)."""
     out: list[Difference] = []
-    for key in sorted(expected.tables.keys() | actual.tables.keys()):
+    for key in _keys(expected.tables, actual.tables, only):
         before, after = expected.tables.get(key), actual.tables.get(key)
+        if before is after:  # the same snapshot object: not read again, so unchanged
+            continue
         if before is None:
             out.append(Difference("extra", f"table {after.name}"))
         elif after is None:
             out.append(Difference("missing", f"table {before.name}"))
         else:
             out.extend(_diff_table(before, after))
-    for key in sorted(expected.indexes.keys() | actual.indexes.keys()):
+    for key in _keys(expected.indexes, actual.indexes, only):
         before, after = expected.indexes.get(key), actual.indexes.get(key)
+        if before is after:
+            continue
         if before is None:
             out.append(Difference("extra", f"index {after.name}"))
         elif after is None:
@@ -84,7 +162,7 @@ def diff_schemas(expected: Schema, actual: Schema) -> list[Difference]:
     for label, kinds in (("view", (expected.views, actual.views)),
                          ("trigger", (expected.triggers, actual.triggers))):
         before_all, after_all = kinds
-        for key in sorted(before_all.keys() | after_all.keys()):
+        for key in _keys(before_all, after_all, only):
             before, after = before_all.get(key), after_all.get(key)
             if before is None:
                 out.append(Difference("extra", f"{label} {after[0]}"))
@@ -196,7 +274,23 @@ def foreign_key_problems(conn: sqlite3.Connection) -> list[str]:
     return out
 
 
-def _health(conn: sqlite3.Connection, step: str) -> list[str]:
+def _health(conn: sqlite3.Connection, step: str, tables: frozenset[str] | None = None) -> list[str]:
+    """integrity_check and foreign_key_check after ``step``. When the step's tables are known,
+    only they are checked (one table's integrity_check, SQLite 3.33+; foreign keys were checked
+    by the runner before its COMMIT): the whole database after every step made verify
+    quadratic."""
+    if tables is not None and not any(t.startswith("sqlite_") for t in tables):
+        problems = []
+        names = sorted(tables)
+        existing = [r[0] for r in conn.execute(  # not indexes, views, triggers or dropped tables
+            f"SELECT name FROM main.sqlite_master WHERE type = 'table' AND lower(name) IN "
+            f"({', '.join('?' * len(names))}) ORDER BY name", names)] if names else []
+        for table in existing:
+            quoted = table.replace('"', '""')
+            rows = [r[0] for r in conn.execute(f'PRAGMA main.integrity_check("{quoted}")')]
+            if rows != ["ok"]:
+                problems.append(f"{step} fails integrity_check: {'; '.join(rows[:3])}")
+        return problems
     problems = []
     integrity = integrity_problems(conn)
     if integrity:
@@ -280,23 +374,45 @@ class VerifyReport:
 
 
 def verify(runner: "MigrationRunner", *, fresh: bool = False,
-           on_check: "Callable[[MigrationFile, str], None] | None" = None) -> VerifyReport:
+           on_check: "Callable[[MigrationFile, str], None] | None" = None,
+           on_verdict: Callable[[MigrationVerdict], None] | None = None) -> VerifyReport:
     """Verify every migration of ``runner``'s folder on a scratch copy of its database (or on
     an empty in-memory database when ``fresh``). The runner's database is only read.
 
     Raises the runner's refusals (an edited or missing applied file, a file that does not
     load, …) before anything runs; failures of the migrations themselves are in the report.
     ``on_check(migration, steps)`` hears of each migration as its check starts (``steps``:
-    ``"down"`` for an applied one rolled back, ``"up, down, up"`` for the round trip).
+    ``"down"`` for an applied one rolled back, ``"up, down, up"`` for the round trip), and
+    ``on_verdict`` gets each verdict as soon as it is final (in version order; the ones that
+    could not be checked come last). Linear in the number of migrations: schemas are read
+    again only where a step changed them.
     """
     runner.load_migrations()
-    with runner._scratch_copy(empty=fresh) as scratch:
-        return _verify_on(scratch, runner, fresh=fresh, on_check=on_check or (lambda m, steps: None))
+    emitted: set[int] = set()
+
+    def emit(verdict: MigrationVerdict) -> None:
+        emitted.add(verdict.version)
+        on_verdict(verdict)
+
+    with runner.scratch_copy(empty=fresh) as scratch:
+        try:
+            report = _verify_on(scratch, runner, fresh=fresh, on_check=on_check or (lambda m, steps: None),
+                                on_verdict=emit if on_verdict else None)
+            for verdict in report.verdicts:  # those that were never checked, last
+                if on_verdict is not None and verdict.version not in emitted:
+                    on_verdict(verdict)
+            return report
+        except sqlite3.DatabaseError as exc:  # the copy itself is unreadable: a corrupt database
+            raise DatabaseError(
+                f"{runner.database}: the database is corrupt ({exc}); nothing was verified: check "
+                "it with `PRAGMA integrity_check` and restore a backup"
+            ) from None
 
 
 def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: bool,
-               on_check) -> VerifyReport:
+               on_check, on_verdict=None) -> VerifyReport:
     conn = scratch.connection
+    reader = SnapshotReader()
     status = scratch.check()
     files = scratch.discover()
     applied = {m.version for m in status.applied}
@@ -313,7 +429,7 @@ def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: 
         return report
 
     # 1. Walk the applied migrations down, newest first.
-    original = snapshot(conn)
+    original = reader.take(conn)
     by_version = {f.version: f for f in files}
     bottom = 0
     for version in sorted(applied, reverse=True):
@@ -324,12 +440,12 @@ def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: 
             bottom = version
             break
         on_check(migration, "down")
-        problem = _step(scratch, migration, "down")
+        problem, result = _step(scratch, migration, "down", reader=reader)
         if problem:
             verdict.fail(problem)
             bottom = version
             break
-        for p in _health(conn, "down"):
+        for p in _health(conn, "down", result.tables):
             verdict.fail(p)
     for version in sorted(applied):
         if version < bottom:
@@ -342,10 +458,23 @@ def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: 
     # 2. Every migration above the bottom: up, down, up again, each checked. Once the newest
     #    applied one is up again, the schema must be the one the database had.
     top = max(applied, default=0)
+    replay = _Replay(scratch, reader)
+    try:
+        _round_trips(scratch, files, bottom, top, verdicts, report, original, reader, replay,
+                     on_check, on_verdict)
+    finally:
+        replay.close()
+    return report
+
+
+def _round_trips(scratch, files, bottom, top, verdicts, report, original, reader, replay,
+                 on_check, on_verdict) -> None:
     for migration in [f for f in files if f.version > bottom]:
         verdict = verdicts[migration.version]
         on_check(migration, "up, down, up")
-        after_up = _round_trip(scratch, migration, verdict)
+        after_up = _round_trip(scratch, migration, verdict, reader, replay)
+        if on_verdict is not None:
+            on_verdict(verdict)
         if after_up is not None and migration.version == top:
             for d in diff_schemas(original, after_up):
                 report.problems.append(
@@ -360,64 +489,95 @@ def _verify_on(scratch: "MigrationRunner", origin: "MigrationRunner", *, fresh: 
                         f"not checked: {migration.filename} failed before it"
                     )
             break
-    return report
 
 
 def _round_trip(scratch: "MigrationRunner", migration: "MigrationFile",
-                verdict: MigrationVerdict) -> Schema | None:
+                verdict: MigrationVerdict, reader: SnapshotReader, replay: "_Replay") -> Schema | None:
     """Up, down, up of one migration, leaving it applied as after its first ``up``; returns
     the schema after that first ``up``, or None when it failed."""
     conn = scratch.connection
-    before = snapshot(conn)
-    problem = _step(scratch, migration, "up")
+    before = reader.take(conn)
+    problem, result = _step(scratch, migration, "up", reader=reader)
     if problem:
         verdict.fail(problem)
         return None
-    for p in _health(conn, "up"):
+    replay.done.append(migration)
+    for p in _health(conn, "up", result.tables):
         verdict.fail(p)
-    after = snapshot(conn)
+    after = reader.take(conn)
+    changed_by_up = reader.changed
     if migration.down is None:
         verdict.fail("down is missing")
         return after
-    saved = sqlite3.connect(":memory:")
-    try:
-        conn.backup(saved)
-        if _checked_step(scratch, migration, verdict, "down", before, "down"):
-            _checked_step(scratch, migration, verdict, "up", after, "redo", label="up after down")
-        if not verdict.passed:
-            saved.backup(conn)  # back to "just after up" for the migrations that follow
-    finally:
-        saved.close()
+    changed_by_down = _checked_step(scratch, migration, verdict, reader, "down", before, "down",
+                                    since=changed_by_up)
+    if changed_by_down is not False:
+        _checked_step(scratch, migration, verdict, reader, "up", after, "redo", label="up after down",
+                      since=changed_by_down)
+    if not verdict.passed:
+        replay.restore()  # back to "just after up" for the migrations that follow
     return after
 
 
+class _Replay:
+    """Puts the copy back to "just after the last first up" when a round trip failed: the
+    state from before the round trips, then every first ``up`` again. Only failures pay for
+    it (a copy of the database before each round trip made verify quadratic)."""
+
+    def __init__(self, scratch: "MigrationRunner", reader: SnapshotReader) -> None:
+        self.scratch = scratch
+        self.reader = reader
+        state = scratch.read_state()
+        if state.current_version == 0 and not state.has_history:
+            scratch.stamp(0)  # the bookkeeping tables, so that the saved state has them too
+        self.base = sqlite3.connect(":memory:")
+        scratch.connection.backup(self.base)
+        self.done: list["MigrationFile"] = []
+
+    def restore(self) -> None:
+        self.reader.note(None)
+        self.base.backup(self.scratch.connection)
+        for migration in self.done:
+            self.scratch.apply(migration, "up")
+
+    def close(self) -> None:
+        self.base.close()
+
+
 def _checked_step(scratch: "MigrationRunner", migration: "MigrationFile", verdict: MigrationVerdict,
-                  direction: str, expected: Schema, context: str, *, label: str | None = None) -> bool:
-    """Run one step of a round trip, then check the copy: healthy, and its schema ``expected``.
-    False when the step itself failed."""
-    problem = _step(scratch, migration, direction, label=label)
+                  reader: SnapshotReader, direction: str, expected: Schema, context: str, *,
+                  label: str | None = None, since: set[str] | None):
+    """Run one step of a round trip, then check the copy: healthy, and its schema ``expected``
+    (which differs from the snapshot before this step in ``since`` at most). Returns what the
+    step changed (None: unknown), or False when the step itself failed."""
+    problem, result = _step(scratch, migration, direction, label=label, reader=reader)
     if problem:
         verdict.fail(problem)
         return False
-    for p in _health(scratch.connection, label or direction):
+    for p in _health(scratch.connection, label or direction, result.tables):
         verdict.fail(p)
-    for d in diff_schemas(expected, snapshot(scratch.connection)):
+    actual = reader.take(scratch.connection)
+    changed = reader.changed
+    only = None if since is None or changed is None else since | changed
+    for d in diff_schemas(expected, actual, only=only):
         verdict.fail(describe(d, context))
-    return True
-
-
+    return changed
 
 
 def _step(scratch: "MigrationRunner", migration: "MigrationFile", direction: str,
-          *, label: str | None = None) -> str | None:
-    """Run one direction of one migration through the runner; a failure in plain words."""
+          *, label: str | None = None, reader: SnapshotReader):
+    """Run one direction of one migration through the runner: (a failure in plain words, or
+    None; the result). ``reader`` learns what the step wrote."""
     label = label or direction
     try:
-        scratch._apply(migration, direction)
+        result = scratch.apply(migration, direction)
     except MigrationFailed as exc:
-        return f"{label} {exc.reason}"
+        reader.note(None)  # rolled back; read everything again all the same
+        return f"{label} {exc.reason}", None
     except DatabaseError as exc:  # the engine outside the migration, e.g. a lock
+        reader.note(None)
         cause = str(exc)
         prefix = f"{scratch.database}: "
-        return f"{label} fails: {cause[len(prefix):] if cause.startswith(prefix) else cause}"
-    return None
+        return f"{label} fails: {cause[len(prefix):] if cause.startswith(prefix) else cause}", None
+    reader.note(result.tables)
+    return None, result

@@ -82,7 +82,7 @@ def test_status_marks_modified_and_missing_files(project):
     paths[0].write_text(paths[0].read_text() + "\n# edited\n")
     paths[1].unlink()
     result = CliRunner().invoke(main, ["migrate", "status"])
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # it lists what `up` would refuse
     assert "✗ Applied v1: Create t1 (MODIFIED since applied)" in result.output
     assert "✗ Missing v2: Create t2 (file not found)" in result.output
     result = CliRunner().invoke(main, ["migrate", "up"])
@@ -262,3 +262,89 @@ def test_shipped_migrations_round_trip(tmp_path):
     conn = sqlite3.connect(db)
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     conn.close()
+
+
+def test_a_console_that_cannot_encode_the_marks_gets_ascii_and_every_migration(tmp_path):
+    mig = tmp_path / "migrations"
+    table_migrations(mig, 3)
+    db = tmp_path / "app.db"
+    env = {**os.environ, "PYTHONIOENCODING": "cp1252"}
+    env.pop("QSCAFFOLD_DATABASE", None)
+    result = subprocess.run([sys.executable, "-m", "qscaffold", "migrate", "up", "--database", str(db),
+                             "--dir", str(mig)], capture_output=True, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr.decode("cp1252")
+    out = result.stdout.decode("cp1252")
+    assert "  + Applied v1: Create t1 (" in out and "  + Applied v3: Create t3 (" in out
+    assert version(db) == 3
+    status = subprocess.run([sys.executable, "-m", "qscaffold", "migrate", "status", "--database", str(db),
+                             "--dir", str(mig)], capture_output=True, env=env, cwd=tmp_path)
+    assert status.returncode == 0 and "+ Applied v3" in status.stdout.decode("cp1252")
+
+
+def test_a_closed_pipe_stops_the_lines_not_the_migrations(tmp_path):
+    mig = tmp_path / "migrations"
+    table_migrations(mig, 30)
+    db = tmp_path / "app.db"
+    env = dict(os.environ)
+    env.pop("QSCAFFOLD_DATABASE", None)
+    proc = subprocess.Popen([sys.executable, "-m", "qscaffold", "migrate", "up", "--database", str(db),
+                             "--dir", str(mig)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env,
+                            cwd=tmp_path)
+    proc.stdout.close()  # the reader is gone before the first line
+    proc.wait(timeout=60)
+    assert "Traceback" not in proc.stderr.read().decode()
+    assert version(db) == 30
+
+
+def test_json_is_always_json(project):
+    mig = project / "migrations"
+    table_migrations(mig, 3)
+    write_migration(mig, 4, "breaks", "CREATE TABLE t5 (a); SELECT * FROM nowhere")
+    down = run("migrate", "down", "--json", "--yes")
+    assert down.exit_code == 0
+    assert json.loads(down.output) == {"database": str(project / "data" / "app.db"), "dry_run": False,
+                                       "current_version": 0, "backup": None, "results": []}
+    result = CliRunner().invoke(main, ["migrate", "up", "--json"])
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [r["version"] for r in report["results"]] == [1, 2, 3]
+    assert report["current_version"] == 3 and report["exit_code"] == 1
+    assert "004-breaks.py" in report["error"] and "no such table: nowhere" in report["error"]
+    assert result.stderr.startswith("Error: ")
+    # A refusal before anything runs is JSON too.
+    (mig / "002-create-t2.py").unlink()
+    refused = CliRunner().invoke(main, ["migrate", "status", "--json"])
+    assert json.loads(refused.stdout)["problems"]
+    refused = CliRunner().invoke(main, ["migrate", "up", "--json"])
+    assert refused.exit_code == 1 and "its file is gone" in json.loads(refused.stdout)["error"]
+
+
+@pytest.mark.parametrize("damage", ["modified", "missing", "out-of-order", "tampered", "does-not-load"])
+def test_status_exits_1_when_up_would_refuse(project, damage):
+    mig = project / "migrations"
+    paths = table_migrations(mig, 3)
+    db = project / "data" / "app.db"
+    if damage == "out-of-order":  # 1 and 3 applied, then 2 arrives from another branch
+        paths[1].rename(project / "later.py")
+        run("migrate", "up")
+        (project / "later.py").rename(paths[1])
+    else:
+        run("migrate", "up", "--to", "2")
+    if damage == "modified":
+        paths[0].write_text(paths[0].read_text() + "# edited\n")
+    elif damage == "missing":
+        paths[1].unlink()
+    elif damage == "tampered":
+        conn = sqlite3.connect(db)
+        conn.execute("UPDATE metadata SET value = '1' WHERE key = 'schema_version'")
+        conn.commit()
+        conn.close()
+    elif damage == "does-not-load":
+        paths[2].write_text("name = 'Broken'\nversion = 3\n\ndef up(db):\n    return (\n")
+    text = CliRunner().invoke(main, ["migrate", "status"])
+    assert text.exit_code == 1, text.output
+    assert "Problem: " in text.output
+    report = CliRunner().invoke(main, ["migrate", "status", "--json"])
+    assert report.exit_code == 1
+    assert json.loads(report.stdout)["problems"]
+    assert run("migrate", "up").exit_code == 1

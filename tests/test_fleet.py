@@ -95,6 +95,25 @@ def test_repeated_database_flags_and_a_list_from_a_file_or_stdin(fleet):
     assert both.output.splitlines()[-1].startswith("2 database(s): 2 at version 3")
 
 
+def test_json_is_printed_even_when_the_fleet_cannot_start(fleet):
+    result = run("migrate", "up", "--database", "nowhere/*.db", "--json")
+    assert result.exit_code == 2
+    data = json.loads(result.output[:result.output.rindex("}") + 1])
+    assert data == {"command": "up", "error": "nowhere/*.db: matches no database file", "exit_code": 2}
+
+
+def test_a_closed_pipe_stops_the_lines_not_the_migrations(fleet):
+    import subprocess
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-m", "qscaffold", "migrate", "up", "--database", "tenants/*.db",
+                             "--jobs", "1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # the reader went away (| head -0)
+    _, err = proc.communicate(timeout=120)
+    assert b"Traceback" not in err
+    assert [version(db) for db in tenants(fleet)] == [3] * 5
+
+
 @pytest.mark.parametrize("args, message", [
     (["--database", "nowhere/*.db"], "nowhere/*.db: matches no database file"),
     (["--databases-from", "missing.txt"], "missing.txt: cannot read the list of databases: No such file"),
@@ -262,7 +281,7 @@ def test_a_terminal_sees_progress_and_a_pipe_does_not(fleet):
     assert b"databases done" not in piped.stderr and piped.stderr == b""
 
 
-def test_a_console_that_cannot_show_the_marks_gets_question_marks_not_a_traceback(fleet):
+def test_a_console_that_cannot_show_the_marks_gets_ascii_ones_not_a_traceback(fleet):
     import subprocess
     import sys
 
@@ -275,4 +294,4 @@ def test_a_console_that_cannot_show_the_marks_gets_question_marks_not_a_tracebac
     down = subprocess.run([sys.executable, "-m", "qscaffold", "migrate", "down", "--yes", "--no-backup",
                            "--database", "tenants/*.db"], capture_output=True, env=env, timeout=120)
     assert down.returncode == 0, down.stderr.decode("latin-1")
-    assert b"  ? tenants/t1.db: rolled back 3 ? 2" in down.stdout
+    assert b"  + tenants/t1.db: rolled back 3 -> 2" in down.stdout

@@ -157,3 +157,31 @@ def test_up_racing_down_never_leaves_a_gap_in_the_history(tmp_path):
                            cwd=tmp_path, capture_output=True, text=True, env=_env(tmp_path))
     assert again.returncode == 0, again.stderr
     assert version(db) == 5
+
+
+def test_ctrl_c_says_where_the_database_stays_and_exits_130(tmp_path):
+    import signal
+
+    mig = tmp_path / "migrations"
+    table_migrations(mig, 1)
+    started = tmp_path / "started"
+    write_migration(mig, 2, "slow", "", body=(
+        "import pathlib, time\n\n\n"
+        "def up(db):\n"
+        "    db.exec('CREATE TABLE slow (x)')\n"
+        f"    pathlib.Path({str(started)!r}).touch()\n"
+        "    time.sleep(60)\n"))
+    db = tmp_path / "data" / "app.db"
+    proc = subprocess.Popen(QSCAFFOLD + ["migrate", "up", "--database", str(db), "--dir", str(mig)],
+                            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env(tmp_path))
+    for _ in range(3000):
+        if started.exists():
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, out + err
+    assert "Applied v1" in out
+    assert "Interrupted: the database is at version 1" in err and "Traceback" not in err
+    assert version(db) == 1 and "slow" not in tables(db)

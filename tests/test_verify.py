@@ -438,3 +438,36 @@ def test_collation_after_a_check_is_compared(tmp_path):
     report = verify(MigrationRunner(":memory:", folder), fresh=True)
     problems = " ".join(report.verdict(2).problems)
     assert "NOCASE" in problems or "collat" in problems.lower(), problems
+
+
+def test_verdicts_arrive_as_they_are_known(tmp_path):
+    folder = good_set(tmp_path / "m")
+    seen = []
+    report = verify(MigrationRunner(":memory:", folder), fresh=True,
+                    on_verdict=lambda v: seen.append((v.version, v.status)))
+    assert seen == [(v.version, v.status) for v in report.verdicts]
+    assert report.passed
+
+
+@pytest.mark.parametrize("down", [
+    # drops an index made by an earlier migration, that up never touched
+    "DROP TABLE bio; DROP INDEX users_email",
+    # drops a whole table of an earlier migration
+    "DROP TABLE bio; DROP TABLE tags",
+    # leaves a trigger on an earlier table
+    "DROP TABLE bio; CREATE TRIGGER tr AFTER INSERT ON tags BEGIN SELECT 1; END",
+    # changes rows only: the schema is the same, so this one passes
+    "DROP TABLE bio; INSERT INTO tags VALUES ('x')",
+])
+def test_a_down_that_damages_what_up_never_touched_is_caught(tmp_path, down):
+    folder = tmp_path / "m"
+    write_migration(folder, "001-users.py",
+                    "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT); "
+                    "CREATE INDEX users_email ON users (email); CREATE TABLE tags (t TEXT)",
+                    "DROP TABLE tags; DROP TABLE users")
+    write_migration(folder, "002-bio.py", "CREATE TABLE bio (user_id INTEGER REFERENCES users (id))", down)
+    write_migration(folder, "003-more.py", "CREATE TABLE more (x)", "DROP TABLE more")
+    report = verify(MigrationRunner(":memory:", folder), fresh=True)
+    expected = "passed" if "INSERT INTO" in down else "failed"
+    assert report.verdict(2).status == expected, report.to_dict()
+    assert report.verdict(3).status == "passed"

@@ -173,28 +173,36 @@ def ignored(name: str) -> bool:
     return lowered in IGNORED_TABLES or lowered.startswith("sqlite_")
 
 
-def read_model(conn: sqlite3.Connection, *, check_views: bool = False) -> Schema:
+def read_model(conn: sqlite3.Connection, *, check_views: bool = False,
+               only: set[str] | frozenset[str] | None = None) -> Schema:
     """Read the structure of the ``main`` schema of ``conn`` (nothing is written).
 
     With ``check_views``, each view is also prepared once, to tell views that name a missing
-    table or column (:attr:`Schema.broken_views`).
+    table or column (:attr:`Schema.broken_views`). With ``only`` (lower-case names), just the
+    objects of those names and the indexes and triggers of those tables are read: ``verify``
+    reads again only what a step wrote.
     """
+    where, tables_where = "", ""
+    if only is not None:
+        names = ", ".join("'" + n.replace("'", "''") + "'" for n in sorted(only)) or "NULL"
+        where = f" WHERE lower(name) IN ({names}) OR lower(tbl_name) IN ({names})"
+        tables_where = f" AND lower(m.name) IN ({names})"
     rows = conn.execute(
-        "SELECT type, name, tbl_name, sql, rowid FROM main.sqlite_master ORDER BY type, name"
+        f"SELECT type, name, tbl_name, sql, rowid FROM main.sqlite_master{where} ORDER BY type, name"
     ).fetchall()
     kinds = _table_kinds(conn, rows)
     columns = _grouped(conn, "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden "
                              "FROM main.sqlite_master m, pragma_table_xinfo(m.name) p "
-                             "WHERE m.type = 'table' ORDER BY m.name, p.cid")
+                             f"WHERE m.type = 'table'{tables_where} ORDER BY m.name, p.cid")
     fk_rows = _grouped(conn, 'SELECT m.name, p.id, p.seq, p."table", p."from", p."to", p.on_update, '
                              "p.on_delete, p.match FROM main.sqlite_master m, pragma_foreign_key_list(m.name) p "
-                             "WHERE m.type = 'table' ORDER BY m.name, p.id, p.seq")
+                             f"WHERE m.type = 'table'{tables_where} ORDER BY m.name, p.id, p.seq")
     index_rows = _grouped(conn, 'SELECT m.name, p.name, p."unique", p.origin, p.partial '
                                 "FROM main.sqlite_master m, pragma_index_list(m.name) p "
-                                "WHERE m.type = 'table' ORDER BY m.name, p.seq")
+                                f"WHERE m.type = 'table'{tables_where} ORDER BY m.name, p.seq")
     key_rows = _grouped(conn, "SELECT i.name, p.cid, p.name, p.desc, p.coll FROM main.sqlite_master m, "
                               "pragma_index_list(m.name) i, pragma_index_xinfo(i.name) p "
-                              "WHERE m.type = 'table' AND p.key ORDER BY m.name, i.name, p.seqno")
+                              f"WHERE m.type = 'table'{tables_where} AND p.key ORDER BY m.name, i.name, p.seqno")
     tables: dict[str, Table] = {}
     indexes: dict[str, Index] = {}
     views: dict[str, tuple[str, str]] = {}
