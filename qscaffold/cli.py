@@ -501,23 +501,29 @@ def _run_fleet(command, databases, databases_from, migrations_dir, timeout, jobs
     if command == "down":
         options["backup"] = not options.pop("no_backup")
     from .console import Lines
+    from .progress import progress_for
 
-    progress = _Progress(len(paths)) if not as_json and sys.stderr.isatty() else None
+    progress = progress_for(not as_json, lock_timeout=timeout)
     shown = {"status": lambda r: r.outcome != "current"}.get(command, lambda r: True)
     lines = Lines(click.echo)  # a closed pipe stops the lines, not the databases still running
+    done = 0
 
     def on_result(result) -> None:
+        nonlocal done
+        done += 1
         if not as_json and shown(result):
             if progress:
                 progress.clear()
             lines(result.line(dry_run=dry_run))
         if progress:
-            progress.step()
+            progress.count(f"{done:,}/{len(paths):,} databases done")
 
-    report = run_fleet(command, paths, migrations_dir, jobs=jobs, fail_fast=fail_fast, busy_timeout=timeout,
-                       on_result=on_result, **options)
-    if progress:
-        progress.clear()
+    try:
+        report = run_fleet(command, paths, migrations_dir, jobs=jobs, fail_fast=fail_fast,
+                           busy_timeout=timeout, on_result=on_result, **options)
+    finally:
+        if progress:
+            progress.close()
     if as_json:
         _echo_json(report.to_dict())
     else:
@@ -529,26 +535,6 @@ def _run_fleet(command, databases, databases_from, migrations_dir, timeout, jobs
         failed = len(report.failed)
         raise QscaffoldError(f"{failed:,} of {len(paths):,} database(s) failed" if failed
                              else "stopped after a failure (--fail-fast)")
-
-
-class _Progress:
-    """``[123/10,000]`` on stderr, rewritten in place (only on a terminal), at most 20 times a
-    second."""
-
-    def __init__(self, total: int) -> None:
-        self.total, self.done, self.shown = total, 0, 0.0
-
-    def step(self) -> None:
-        import time
-
-        self.done += 1
-        now = time.monotonic()
-        if now - self.shown >= 0.05 or self.done == self.total:
-            self.shown = now
-            click.echo(f"\r[{self.done:,}/{self.total:,}] databases done", nl=False, err=True)
-
-    def clear(self) -> None:
-        click.echo("\r\x1b[K", nl=False, err=True)
 
 
 def _interrupted(runner) -> None:
