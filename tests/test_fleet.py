@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from qscaffold.cli import main
 from qscaffold.errors import MigrationFileError, UsageError
-from qscaffold.fleet import expand_databases, run_fleet
+from qscaffold import expand_databases, run_fleet
 from support import query, table_migrations, write_migration
 
 
