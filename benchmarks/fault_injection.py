@@ -225,7 +225,7 @@ def check(db: Path, folder: Path, schemas: dict[int, list[tuple]]) -> tuple[int,
         conn.close()
 
 
-def run(kills: int, *, mode: str, seed: int, work: Path, max_delay: float = 0.35,
+def run(kills: int, *, mode: str, seed: int, work: Path, max_delay: float = 1.0,
         log=lambda line: None) -> Figures:
     """``kills`` SIGKILLs of up / down runs on one database in journal ``mode``."""
     rng = random.Random(seed)
@@ -236,7 +236,7 @@ def run(kills: int, *, mode: str, seed: int, work: Path, max_delay: float = 0.35
     conn.execute(f"PRAGMA journal_mode = {mode}")
     conn.close()
     figures = Figures()
-    typical = max_delay  # how long a run that was not killed took, to aim the kills inside runs
+    typical = 0.3  # how long a run that was not killed took, to aim the kills inside runs
     for n in range(kills):
         version, _ = check(db, folder, schemas)
         if version == 0 or (version < LATEST and rng.random() < 0.6):
@@ -246,14 +246,16 @@ def run(kills: int, *, mode: str, seed: int, work: Path, max_delay: float = 0.35
                              "--database", db, "--dir", folder)
         started = time.perf_counter()
         proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_env())
-        time.sleep(rng.uniform(0.02, min(max_delay, typical)))
+        deadline = started + rng.uniform(0.02, 0.95 * min(max_delay, typical))
+        while time.perf_counter() < deadline and proc.poll() is None:
+            time.sleep(0.003)
         if proc.poll() is None:
             proc.send_signal(signal.SIGKILL)
-            typical *= 1.05  # not finished yet: runs may be longer than thought
             figures.kills += 1
         else:
             figures.runs_finished += 1
-            typical = max(0.05, 0.8 * typical + 0.2 * (time.perf_counter() - started))
+            # Aim the next kills inside a run: the runs that ended show how long one takes.
+            typical = max(0.05, 0.5 * typical + 0.5 * (time.perf_counter() - started))
             err = proc.stderr.read().decode(errors="replace")
             if proc.returncode != 0:
                 figures.violations.append(f"run {n}: {' '.join(argv[3:4])} exited {proc.returncode}: {err[-300:]}")

@@ -63,16 +63,18 @@ class Sizes:
     rounds: int
     slow_rounds: int
     verify_migrations: int = 150  # verify runs this many, and twice as many
+    diff_tables: int = 1000  # tables of each schema in `schema-diff`; a tenth of them change
+    long_statements: int = 8000  # lint-long-file: one file of this many statements vs a quarter
     tenants: int = 300
     fleet_migrations: int = 5
     memory_tenants: int = 10_000
 
 
 FULL = Sizes(migrations=1000, scale_migrations=10_000, lint_files=1000, sqlfluff_statements=300,
-             drop_rows=1_000_000, rounds=7, slow_rounds=3, verify_migrations=150)
+             drop_rows=1_000_000, rounds=7, slow_rounds=3, verify_migrations=150, diff_tables=1000)
 QUICK = Sizes(migrations=20, scale_migrations=200, lint_files=20, sqlfluff_statements=5,
-              drop_rows=10_000, rounds=3, slow_rounds=2, verify_migrations=10, tenants=20,
-              memory_tenants=200)
+              drop_rows=10_000, rounds=3, slow_rounds=2, verify_migrations=10, diff_tables=50,
+              long_statements=400, tenants=20, memory_tenants=200)
 
 
 # -- running processes ----------------------------------------------------------------
@@ -503,6 +505,22 @@ def lint_file_text(i: int) -> str:
             f"def down(db):\n    db.exec(\n        \"\"\"\n{textwrap.indent(down, ' ' * 8)}\n        \"\"\"\n    )\n")
 
 
+def long_file_text(n: int) -> str:
+    """One ``.sql`` migration of ``n`` statements, data-heavy: per 8 statements one table, one
+    index, four inserts, an update and a delete."""
+    lines = []
+    for i in range(n):
+        t, j = f"t{i // 8}", i % 8
+        lines.append([
+            f"CREATE TABLE IF NOT EXISTS {t} (id INTEGER PRIMARY KEY, label TEXT NOT NULL DEFAULT '', "
+            "amount INTEGER NOT NULL DEFAULT 0);",
+            f"CREATE INDEX IF NOT EXISTS idx_{t}_label ON {t} (label);",
+            *(f"INSERT INTO {t} (label, amount) VALUES ('{c}{i}', {i});" for c in "abcd"),
+            f"UPDATE {t} SET amount = amount + 1 WHERE label = 'a{i - 4}';",
+            f"DELETE FROM {t} WHERE label = 'b{i - 4}';"][j])
+    return "\n".join(lines) + "\n"
+
+
 def lint_statements(i: int) -> list[str]:
     tree = ast.parse(lint_file_text(i))
     out = []
@@ -752,6 +770,28 @@ class Bench:
                                   "--dir", project / "migrations"])
         return m
 
+    # new: the schema comes from the migrations' SQL, not from running them
+
+    def new_schema(self) -> Measurement:
+        n = self.sizes.migrations
+        middle = max(1, n // 2)
+        m = Measurement("new-schema", f"`new add-note-to-t{middle} --dry-run` after {n:,} migrations "
+                                      "(the schema read from their SQL, no code run)")
+        folder = self.migrations(n)
+        qs = Command("qscaffold new --dry-run",
+                     self.qs + ["new", f"add-note-to-t{middle}", "--dry-run", "--dir", folder],
+                     skip=None if qscaffold_has("new") else "no `qscaffold new`")
+        # what `new` did before: import and run every migration on an in-memory database
+        plain = Command("plain sqlite3 loop, in memory", python(self.script("plain_up.py", PLAIN_UP),
+                                                                 ":memory:", folder))
+        m.commands = [qs, plain]
+        interleave(m.commands, self.rounds if n <= 100 else self.slow_rounds + 2, self.work)
+        # Reading each file with ast instead of running it costs; building the schema one
+        # file at a time keeps the cost linear where one growing database is quadratic.
+        m.targets = [ratio_max("qscaffold ÷ running the migrations in memory", pairwise_ratio(qs, plain), 2.5,
+                               qs.skip)]
+        return m
+
     # 4. lint
 
     def lint_folder(self, n: int) -> Path:
@@ -765,19 +805,40 @@ class Bench:
         return self._made[key]
 
     def lint_one(self) -> Measurement:
-        m = Measurement("lint-one", "`qscaffold lint` of one migration file (pre-commit)")
+        m = Measurement("lint-one", "`qscaffold lint` of one migration file (pre-commit), without the cache")
         folder = self.lint_folder(1)
-        qs = Command("qscaffold lint FILE", self.qs + ["lint", folder / "001-lint-workload-1.py"], cwd=self.work,
-                     ok_codes=(0, 1))
+        qs = Command("qscaffold lint --no-cache FILE", self.qs + ["lint", "--no-cache", folder / "001-lint-workload-1.py"],
+                     cwd=self.work, ok_codes=(0, 1))
         ref = Command('python -c "import sqlglot"', python("-c", "import sqlglot"))
         m.commands = [qs, ref]
         if not qscaffold_has("lint"):
             qs.skip = "skipped: `qscaffold lint` does not exist yet"
             m.status, m.note = "skipped", qs.skip
-            m.targets = [ratio_max("qscaffold ÷ import sqlglot", None, 1.3, qs.skip)]
+            m.targets = [ratio_max("qscaffold ÷ import sqlglot", None, 0.9, qs.skip)]
             return m
         interleave(m.commands, self.rounds * 2, self.work)
-        m.targets = [ratio_max("qscaffold ÷ import sqlglot", pairwise_ratio(qs, ref), 1.3)]
+        m.targets = [ratio_max("qscaffold ÷ import sqlglot", pairwise_ratio(qs, ref), 0.9)]
+        return m
+
+    def lint_precommit(self) -> Measurement:
+        n = self.sizes.lint_files
+        m = Measurement("lint-precommit", f"pre-commit: `qscaffold lint` of the newest file of {n:,}, "
+                                          "cache warm, the file just edited")
+        folder = self.lint_folder(n)
+        newest = folder / f"{n:03d}-lint-workload-{n}.py"
+        text = newest.read_text()
+        edits = iter(range(10**6))
+
+        def edit() -> None:  # a new edit before each run: its verdict is never in the cache
+            newest.write_text(f"{text}# edit {next(edits)}\n")
+
+        qs = Command("qscaffold lint NEWEST (edited, warm)", self.qs + ["lint", newest], cwd=self.work,
+                     ok_codes=(0, 1), before=edit)
+        ref = Command('python -c "import sqlglot"', python("-c", "import sqlglot"))
+        m.commands = [qs, ref]
+        interleave(m.commands, self.rounds * 2, self.work)  # the warm-up round fills the cache
+        newest.write_text(text)
+        m.targets = [ratio_max("qscaffold ÷ import sqlglot", pairwise_ratio(qs, ref), 1.5)]
         return m
 
     def lint_many(self) -> Measurement:
@@ -786,9 +847,10 @@ class Bench:
         m = Measurement("lint-many", f"`qscaffold lint` of {n:,} files ({len(statements):,} statements)")
         m.extra["statements"] = len(statements)
         folder = self.lint_folder(n)
-        qs = Command("qscaffold lint DIR", self.qs + ["lint", folder], cwd=self.work, ok_codes=(0, 1))
-        # the default uses one process per CPU on Linux; one process, for comparison
-        qs1 = Command("qscaffold lint DIR --jobs 1", self.qs + ["lint", folder, "--jobs", "1"],
+        # cold: --no-cache. The default uses one process per CPU on Linux; one, for comparison
+        qs = Command("qscaffold lint --no-cache DIR", self.qs + ["lint", "--no-cache", folder], cwd=self.work,
+                     ok_codes=(0, 1))
+        qs1 = Command("qscaffold lint --no-cache DIR --jobs 1", self.qs + ["lint", "--no-cache", folder, "--jobs", "1"],
                       cwd=self.work, ok_codes=(0, 1))
         bare = Command("bare ast + sqlglot loop", python(self.script("bare_lint.py", BARE_LINT), folder))
         k = min(self.sizes.sqlfluff_statements, len(statements))
@@ -816,6 +878,25 @@ class Bench:
             ratio_max("qscaffold ÷ bare ast + sqlglot loop", pairwise_ratio(qs, bare), 1.5, skip),
             speedup_min("per statement: qscaffold ÷ sqlfluff", per_ratio, 20, skip or fluff.skip),
         ]
+        return m
+
+    def lint_long_file(self) -> Measurement:
+        big = self.sizes.long_statements
+        small = big // 4
+        m = Measurement("lint-long-file", f"`qscaffold lint` of one .sql file: {big:,} vs {small:,} statements")
+        files = {}
+        for n in (small, big):
+            folder = self.work / f"long-{n}"
+            folder.mkdir(exist_ok=True)
+            files[n] = folder / "001-many-statements.sql"
+            files[n].write_text(long_file_text(n))
+        a = Command(f"qscaffold lint ({small:,} statements)", self.qs + ["lint", "--no-cache", files[small]],
+                    cwd=self.work, ok_codes=(0, 1))
+        b = Command(f"qscaffold lint ({big:,} statements)", self.qs + ["lint", "--no-cache", files[big]],
+                    cwd=self.work, ok_codes=(0, 1))
+        m.commands = [b, a]
+        interleave(m.commands, self.slow_rounds + 2, self.work)
+        m.targets = [ratio_max(f"{big:,} ÷ {small:,} statements", pairwise_ratio(b, a), 5)]
         return m
 
     # 5. scale
@@ -929,6 +1010,59 @@ class Bench:
         return self.drop_column(rebuild=True)
 
 
+    # 7. schema diff
+
+    def schema_diff(self) -> Measurement:
+        n = self.sizes.diff_tables
+        m = Measurement("schema-diff", f"`schema diff` of two {n:,}-table schemas, {n // 10:,} tables changed")
+        a, b = self.work / f"diff-{n}-a.sql", self.work / f"diff-{n}-b.sql"
+        a.write_text(diff_schema_sql(n, changed=False))
+        b.write_text(diff_schema_sql(n, changed=True))
+        qs = Command("qscaffold schema diff A B", self.qs + ["schema", "diff", a, b], cwd=self.work, ok_codes=(1,))
+        floor = Command("bare floor: executescript both, pragma_table_xinfo of every table",
+                        python(self.script("bare_diff_floor.py", BARE_DIFF_FLOOR), a, b))
+        m.commands = [qs, floor]
+        if not qscaffold_has("schema"):
+            qs.skip = "skipped: `qscaffold schema` does not exist yet"
+            m.status, m.note = "skipped", qs.skip
+            floor.skip = "skipped with qscaffold schema diff"
+            m.targets = [ratio_max("qscaffold ÷ bare floor", None, 3.0, qs.skip)]
+            return m
+        interleave(m.commands, self.rounds, self.work)
+        m.targets = [ratio_max("qscaffold ÷ bare floor", pairwise_ratio(qs, floor), 3.0)]
+        return m
+
+
+def diff_schema_sql(n: int, *, changed: bool) -> str:
+    """``n`` tables, each with a foreign key to the one before and an index; with ``changed``,
+    every tenth table differs: half of those in a column's type, the rest by an added column,
+    NOT NULL with a default, a CHECK, or a dropped column."""
+    out = []
+    for i in range(1, n + 1):
+        kind = (i // 10) % 10 if changed and i % 10 == 0 else None
+        score = "REAL" if kind is not None and kind < 5 else "INTEGER"
+        title = "TEXT NOT NULL DEFAULT ''" if kind == 7 else "TEXT"
+        note = "" if kind == 9 else ",\n    note TEXT"
+        extra = ",\n    added_at TEXT DEFAULT '2024-01-01'" if kind in (5, 6) else ""
+        check = ",\n    CHECK (score >= 0)" if kind == 8 else ""
+        parent = f"t{i - 1}" if i > 1 else f"t{i}"
+        out.append(f"CREATE TABLE t{i} (\n    id INTEGER PRIMARY KEY,\n    parent_id INTEGER REFERENCES {parent}(id)"
+                   f" ON DELETE CASCADE,\n    title {title},\n    score {score} DEFAULT 0{note}{extra}{check}\n);\n"
+                   f"CREATE INDEX idx_t{i}_parent ON t{i} (parent_id);\n")
+    return "".join(out)
+
+
+BARE_DIFF_FLOOR = '''\
+import sqlite3, sys
+for path in sys.argv[1:3]:
+    conn = sqlite3.connect(":memory:")
+    conn.executescript(open(path).read())
+    names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+    for name in names:
+        conn.execute("SELECT * FROM pragma_table_xinfo(?)", (name,)).fetchall()
+'''
+
+
 DROP_SCHEMA = '''\
 """Migration 001: users and their orders."""
 
@@ -987,10 +1121,14 @@ MEASUREMENTS = {
     "startup-status": Bench.startup_status,
     "lint-one": Bench.lint_one,
     "lint-many": Bench.lint_many,
+    "lint-precommit": Bench.lint_precommit,
+    "lint-long-file": Bench.lint_long_file,
     "scale": Bench.scale,
     "verify": Bench.verify_scale,
+    "new-schema": Bench.new_schema,
     "drop-column": Bench.drop_column,
     "drop-column-rebuild": Bench.drop_column_rebuild,
+    "schema-diff": Bench.schema_diff,
 }
 
 

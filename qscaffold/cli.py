@@ -192,22 +192,31 @@ def _cwd():
 @click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, cls=SettingOption,
               setting="target_sqlite",
               help="Oldest SQLite the migration must run on ([tool.qscaffold] target_sqlite).")
-def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, target) -> None:
+@click.option("--to", "to", metavar="SCHEMA", default=None,
+              help="Write the migration that brings the current schema to SCHEMA (a .sql file).")
+@click.option("--rename", "renames", multiple=True, metavar="OLD=NEW",
+              help="With --to: a renamed table (users=accounts) or column (accounts.nick=handle).")
+def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, target, to, renames) -> None:
     """Write the next numbered migration NAME from a template.
 
     NAME is made kebab-case ("Add API keys table" -> add-api-keys-table). Without --pattern it
     is read like Rails does: add-<col>-to-<table>, create-<t>-table, add-index-on-<t>-<col>,
-    drop-<col>-from-<table>; anything else is a data migration.
+    drop-<col>-from-<table>; anything else is a data migration. With --to SCHEMA, up() is the
+    schema diff from the current schema to SCHEMA and down() the diff back.
 
     \b
     Examples:
       qscaffold new create-api-keys-table --column key_hash --column "uses INTEGER NOT NULL DEFAULT 0"
       qscaffold new add-email-to-users
       qscaffold new drop-nickname-from-users --dry-run
+      qscaffold new tighten-users --to schema.sql --rename users.nick=handle
     """
     from .scaffold import plan_migration, write_migration
 
     settings = _settings(migrations_dir=migrations_dir, target_sqlite=target)
+    if to is not None or renames:
+        _new_declarative(settings, name, to, renames, pattern, table, columns, database, dry_run)
+        return
     scaffold = plan_migration(settings, name, pattern=pattern, table=table, columns=columns,
                               database=database)
     if scaffold.inferred:
@@ -217,6 +226,27 @@ def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, 
                    err=True)
     for hint in scaffold.hints:
         click.echo(f"Hint: {hint}", err=True)
+    if dry_run:
+        click.echo(scaffold.text, nl=False)
+        return
+    path = write_migration(scaffold)
+    click.echo(f"Created {_display_path(str(path))}")
+
+
+def _new_declarative(settings, name, to, renames, pattern, table, columns, database, dry_run) -> None:
+    from .declarative import plan_declarative
+    from .scaffold import write_migration
+
+    if to is None:
+        raise click.UsageError("--rename needs --to SCHEMA")
+    if pattern or table or columns:
+        raise click.UsageError("--to writes the whole difference; leave out --pattern, --table and --column")
+    scaffold = plan_declarative(settings, name, to, renames=renames, database=database)
+    if scaffold is None:
+        click.echo(f"No difference between the current schema and {to}: nothing written.")
+        return
+    for warning in scaffold.notes:
+        click.echo(f"Warning: {warning}", err=True)
     if dry_run:
         click.echo(scaffold.text, nl=False)
         return
@@ -256,7 +286,8 @@ def _check_target(ctx, param, value):
                    "[tool.qscaffold] migrations_dir).")
 @click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
               help="Processes for folders of 100 files or more (Linux) [default: one per CPU, up to 8].")
-def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs: int) -> None:
+@click.option("--no-cache", is_flag=True, help="Neither read nor write .qscaffold_cache/.")
+def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs: int, no_cache: bool) -> None:
     """Check migration files (.py, .sql) or folders without running them.
 
     With no PATH, the migrations folder is checked. Exit status: 0 when nothing (or only
@@ -274,7 +305,7 @@ def lint(paths, output_format: str, select, ignore, target, migrations_dir, jobs
     from .lint.report import render
 
     settings = _settings(target_sqlite=target, select=select, ignore=ignore, migrations_dir=migrations_dir)
-    findings = lint_paths(paths, settings=settings, jobs=jobs)
+    findings = lint_paths(paths, settings=settings, jobs=jobs, cache=not no_cache)
     out, err = render(findings, output_format)
     if out:
         click.echo(out, nl=False)
@@ -364,7 +395,8 @@ def schema_dump(source, fmt: str, output) -> None:
 @click.option("--rename", "renames", multiple=True, metavar="OLD=NEW",
               help="A renamed table (users=accounts) or column (accounts.nick=handle); repeatable.")
 @click.option("--target-sqlite", "target", metavar="X.Y.Z", default=None, callback=_check_target,
-              help="Oldest SQLite the SQL must run on [default: target_sqlite, else this one].")
+              cls=SettingOption, setting="target_sqlite",
+              help="Oldest SQLite the SQL must run on ([tool.qscaffold] target_sqlite).")
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as one JSON object.")
 def schema_diff(from_source, to_source, renames, target, as_json: bool) -> None:
     """Print the SQL that turns FROM into TO, keeping every row.
@@ -450,11 +482,12 @@ def database_options(func):
             command = getattr(func, "fleet_command", None)
             if command is None:
                 raise click.UsageError(f"migrate {func.__name__} works on one database at a time")
-            return _run_fleet(command, databases, databases_from, settings.migrations_dir, timeout,
-                              jobs, fail_fast, kwargs)
+            return _run_fleet(command, databases, databases_from, settings, timeout, jobs, fail_fast, kwargs)
         from .runner import MigrationRunner
 
-        with MigrationRunner(settings.database, settings.migrations_dir, busy_timeout=timeout) as runner:
+        with MigrationRunner(settings.database, settings.migrations_dir, busy_timeout=timeout,
+                             metadata_table=settings.metadata_table,
+                             history_table=settings.history_table) as runner:
             try:
                 return func(runner, **kwargs)
             except KeyboardInterrupt:
@@ -481,7 +514,7 @@ def fleet_options(command: str):
     return decorate
 
 
-def _run_fleet(command, databases, databases_from, migrations_dir, timeout, jobs, fail_fast, kwargs) -> None:
+def _run_fleet(command, databases, databases_from, settings, timeout, jobs, fail_fast, kwargs) -> None:
     """One command on many databases: a line each as they finish, then the summary."""
     from .fleet import expand_databases, run_fleet
 
@@ -519,8 +552,9 @@ def _run_fleet(command, databases, databases_from, migrations_dir, timeout, jobs
             progress.count(f"{done:,}/{len(paths):,} databases done")
 
     try:
-        report = run_fleet(command, paths, migrations_dir, jobs=jobs, fail_fast=fail_fast,
-                           busy_timeout=timeout, on_result=on_result, **options)
+        report = run_fleet(command, paths, settings.migrations_dir, jobs=jobs, fail_fast=fail_fast,
+                           busy_timeout=timeout, metadata_table=settings.metadata_table,
+                           history_table=settings.history_table, on_result=on_result, **options)
     finally:
         if progress:
             progress.close()
@@ -818,12 +852,10 @@ def history(runner, as_json: bool) -> None:
     exists = runner.database_exists
     state = runner.read_state()
     rows = [state.history[v] for v in sorted(state.history)]
-    recorded = set(state.history)
-    adopted = [v for v in range(1, state.current_version + 1) if v not in recorded and
-               not any(r > v for r in recorded if r <= state.current_version)]
+    adopted = state.adopted_up_to
     if as_json:
         _echo_json({"database": runner.database, "database_exists": exists,
-                    "current_version": state.current_version, "adopted_up_to": max(adopted, default=0),
+                    "current_version": state.current_version, "adopted_up_to": adopted,
                     "migrations": [{"version": r.version, "name": r.name, "applied_at": r.applied_at,
                                     "duration_ms": r.duration_ms, "checksum": r.checksum} for r in rows]})
         return
@@ -833,7 +865,7 @@ def history(runner, as_json: bool) -> None:
         return
     click.echo(f"Database: {where} (version {state.current_version})")
     if adopted:
-        click.echo(f"  v1-v{max(adopted)}: applied before migration_history was kept (adopted)")
+        click.echo(f"  v1-v{adopted}: applied before migration_history was kept (adopted)")
     if not rows and not adopted:
         click.echo("  (nothing applied)")
     width = max((len(str(r.version)) for r in rows), default=1)

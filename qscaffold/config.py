@@ -26,7 +26,8 @@ ENV_MIGRATIONS = "QSCAFFOLD_MIGRATIONS"
 Version = tuple[int, int, int]
 
 _PATH_KEYS = ("database", "migrations_dir", "templates_dir")
-_KNOWN_KEYS = frozenset(_PATH_KEYS + ("target_sqlite", "select", "ignore", "busy_timeout"))
+_TABLE_KEYS = ("metadata_table", "history_table")  # the bookkeeping tables' names
+_KNOWN_KEYS = frozenset(_PATH_KEYS + ("target_sqlite", "select", "ignore", "busy_timeout") + _TABLE_KEYS)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,8 @@ class Settings:
     select: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     busy_timeout: float = 30.0
+    metadata_table: str = "metadata"
+    history_table: str = "migration_history"
     pyproject: Path | None = None
     root: Path | None = None  # the project root: the folder of ``pyproject``, else the cwd
 
@@ -57,9 +60,16 @@ def find_project(start: Path) -> tuple[Path | None, dict]:
     """The nearest ``pyproject.toml`` holding ``[tool.qscaffold]`` in ``start`` or one of its
     parents, with that table; ``(None, {})`` when there is none. A pyproject.toml without the
     table (a subpackage's, say) does not stop the search."""
+    nearest = True
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
+            try:  # a file further up that cannot hold the table is not parsed (it may be broken)
+                if not nearest and b"qscaffold" not in candidate.read_bytes():
+                    continue
+            except OSError:
+                pass  # _read_toml says why it cannot be read
+            nearest = False
             data = _read_toml(candidate)
             tool = data.get("tool")
             if isinstance(tool, dict) and "qscaffold" in tool:
@@ -98,7 +108,7 @@ def _check_table(pyproject: Path, data: dict) -> dict:
             f"{pyproject}: unknown key {unknown[0]!r} in [tool.qscaffold] "
             f"({hint}known: {', '.join(sorted(_KNOWN_KEYS))})"
         )
-    for key in _PATH_KEYS + ("target_sqlite",):
+    for key in _PATH_KEYS + ("target_sqlite",) + _TABLE_KEYS:
         if key in table and not isinstance(table[key], str):
             raise ConfigError(f"{pyproject}: [tool.qscaffold] {key} must be a string")
     if "target_sqlite" in table:
@@ -178,6 +188,8 @@ def load_settings(
         select=_codes(select_value, origin, "select"),
         ignore=_codes(ignore_value, origin, "ignore"),
         busy_timeout=float(timeout),
+        metadata_table=table.get("metadata_table", "metadata"),
+        history_table=table.get("history_table", "migration_history"),
         pyproject=pyproject,
         root=project_dir,
     )

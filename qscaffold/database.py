@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 
 from .errors import MigrationFailed
+from .schema.quote import always_quoted
 
 # qscaffold.sql (the statement splitter and the tokenizer) is imported when a migration first
 # runs SQL: `migrate status` and the other read-only commands never need it.
@@ -92,7 +93,7 @@ class Database:
     def savepoint(self, name: str | None = None) -> Iterator[None]:
         """A nested transaction: rolled back alone if the block raises."""
         name = name or f"qscaffold_sp{next(_savepoint_ids)}"
-        quoted = '"' + name.replace('"', '""') + '"'
+        quoted = always_quoted(name)
         self.connection.execute(f"SAVEPOINT {quoted}")
         try:
             yield

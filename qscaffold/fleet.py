@@ -234,6 +234,7 @@ class _Job:
     busy_timeout: float
     options: dict
     files: list  # the loaded migration files, shared by every database of the process
+    tables: tuple[str, str]  # the bookkeeping tables' names: metadata, history
 
 
 _JOB: _Job | None = None  # the job of this process (inherited by forked workers)
@@ -247,12 +248,15 @@ def run_fleet(
     jobs: int = 0,
     fail_fast: bool = False,
     busy_timeout: float = 30.0,
+    metadata_table: str | None = None,
+    history_table: str | None = None,
     on_result: Callable[[DatabaseResult], None] | None = None,
     **options,
 ) -> FleetReport:
     """Run ``command`` (status, up, down, verify or stamp) on every database, each on its own.
 
-    ``jobs`` processes work at once (0: :func:`default_jobs`; 1: in this process).
+    ``jobs`` processes work at once (0: :func:`default_jobs`; 1: in this process). The
+    bookkeeping tables' names default to the project's settings.
     ``options`` are the command's: ``up``: ``to``, ``steps``, ``dry_run``,
     ``single_transaction``; ``down``: ``steps``, ``to``, ``dry_run``, ``backup`` (default
     True); ``verify``: ``fresh``; ``stamp``: ``version`` (required). ``down`` and ``stamp``
@@ -272,12 +276,19 @@ def run_fleet(
         raise UsageError("no databases given")
     from .files import discover
 
+    if metadata_table is None or history_table is None:
+        from .config import load_settings
+
+        settings = load_settings()
+        metadata_table = metadata_table or settings.metadata_table
+        history_table = history_table or settings.history_table
     files = discover(migrations_dir)
     if command != "status":
         for migration in files:  # every file must load before any database is touched
             migration.module  # noqa: B018
     global _JOB
-    _JOB = _Job(command, Path(migrations_dir), busy_timeout, dict(options), files)
+    _JOB = _Job(command, Path(migrations_dir), busy_timeout, dict(options), files,
+                (metadata_table, history_table))
     results: list[DatabaseResult | None] = [None] * len(databases)
 
     def finish(index: int, result: DatabaseResult) -> None:
@@ -380,7 +391,8 @@ def _run_one(database: str) -> DatabaseResult:
     started = time.perf_counter()
     try:
         with MigrationRunner(database, job.migrations_dir, busy_timeout=job.busy_timeout,
-                             files=job.files) as runner:
+                             files=job.files, metadata_table=job.tables[0],
+                             history_table=job.tables[1]) as runner:
             _COMMAND_STEPS[job.command](runner, result, job.options)
     except QscaffoldError as exc:
         result.outcome, result.error = FAILED, str(exc).splitlines()[0] if str(exc) else type(exc).__name__

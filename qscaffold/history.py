@@ -11,13 +11,14 @@ through :class:`History`. Writes run inside the caller's transaction and never c
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from .errors import BookkeepingMismatch, DatabaseError
+from .errors import BookkeepingMismatch, DatabaseError, UsageError
 
 if TYPE_CHECKING:
     from .files import MigrationFile
@@ -57,6 +58,36 @@ class DatabaseState:
     recorded_version: int | None = None  # metadata.schema_version as written (None: no row)
     recorded_rows: int | None = None  # metadata.migration_history_rows (None: not kept yet)
 
+    @property
+    def adopted_up_to(self) -> int:
+        """The versions up to this one count as applied without history rows: a database of
+        the Node.js system, which kept none (0 once any history exists)."""
+        return 0 if self.history else self.current_version
+
+
+@dataclass(frozen=True)
+class BookkeepingNames:
+    """The names of the two bookkeeping tables. A project whose own schema already has a
+    ``metadata`` table chooses others (``[tool.qscaffold] metadata_table`` /
+    ``history_table``); the defaults are the Node.js system's, which adoption relies on."""
+
+    metadata: str = "metadata"
+    history: str = "migration_history"
+
+    def __post_init__(self) -> None:
+        for key, name in (("metadata_table", self.metadata), ("history_table", self.history)):
+            if not isinstance(name, str) or not _NAME.fullmatch(name) or name.lower().startswith("sqlite_"):
+                raise UsageError(f"{key} {name!r}: must be a plain table name (letters, digits, _)")
+        if self.metadata.lower() == self.history.lower():
+            raise UsageError(f"metadata_table and history_table are both {self.metadata!r}")
+
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
 
 def now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -65,21 +96,24 @@ def now() -> str:
 class History:
     """``metadata.schema_version`` and ``migration_history`` of one connection."""
 
-    def __init__(self, conn: sqlite3.Connection, *, label: str = "") -> None:
+    def __init__(self, conn: sqlite3.Connection, *, label: str = "",
+                 names: "BookkeepingNames | None" = None) -> None:
         self.conn = conn
         self.label = label  # the database, for messages
+        self.names = names or BookkeepingNames()
+        self._m, self._h = _quote(self.names.metadata), _quote(self.names.history)
 
     # -- reading -----------------------------------------------------------------------
 
     def tables(self) -> set[str]:
-        """Which of the two bookkeeping tables exist."""
-        return {
-            r[0]
-            for r in self.conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' "
-                "AND name IN ('metadata', 'migration_history')"
-            )
-        }
+        """Which of the two bookkeeping tables exist: ``"metadata"``, ``"migration_history"``
+        (their roles, whatever their names)."""
+        found = {r[0].lower() for r in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND lower(name) IN (?, ?)",
+            (self.names.metadata.lower(), self.names.history.lower()))}
+        return {role for role, name in (("metadata", self.names.metadata),
+                                        ("migration_history", self.names.history))
+                if name.lower() in found}
 
     def exists(self) -> bool:
         return len(self.tables()) == 2
@@ -89,13 +123,15 @@ class History:
         own ``metadata`` table, say): reading or writing them would fail half-way or, worse,
         write into the application's data."""
         for table in sorted(self.tables() if tables is None else tables):
-            columns = [r[0] for r in self.conn.execute("SELECT name FROM pragma_table_info(?)", (table,))]
+            name = self.names.metadata if table == "metadata" else self.names.history
+            columns = [r[0] for r in self.conn.execute("SELECT name FROM pragma_table_info(?)", (name,))]
             wanted = _COLUMNS[table]
             if not set(wanted) <= {c.lower() for c in columns}:
                 where = f"{self.label}: " if self.label else ""
                 raise BookkeepingMismatch(
-                    f"{where}table {table} has columns ({', '.join(columns)}), not ({', '.join(wanted)}): "
-                    "it is not qscaffold's bookkeeping and is left alone; nothing was changed"
+                    f"{where}table {name} has columns ({', '.join(columns)}), not ({', '.join(wanted)}): "
+                    "it is not qscaffold's bookkeeping and is left alone; nothing was changed (keep "
+                    "the bookkeeping elsewhere: [tool.qscaffold] metadata_table / history_table)"
                 )
 
     def read(self) -> DatabaseState:
@@ -105,7 +141,7 @@ class History:
         state = DatabaseState(has_metadata="metadata" in tables, has_history="migration_history" in tables)
         if state.has_history:
             for row in self.conn.execute(
-                "SELECT version, name, checksum, applied_at, duration_ms FROM migration_history"
+                f"SELECT version, name, checksum, applied_at, duration_ms FROM {self._h}"
             ):
                 state.history[row[0]] = HistoryRow(*row)
         version = None
@@ -116,7 +152,7 @@ class History:
         return state
 
     def _read_int(self, key: str) -> int | None:
-        row = self.conn.execute("SELECT value FROM metadata WHERE key = ?", (key,)).fetchone()
+        row = self.conn.execute(f"SELECT value FROM {self._m} WHERE key = ?", (key,)).fetchone()
         try:
             return None if row is None or row[0] is None else int(row[0])
         except (TypeError, ValueError):
@@ -124,7 +160,7 @@ class History:
 
     def recorded_version(self) -> int | None:
         """``metadata.schema_version``, or None when there is no such row."""
-        row = self.conn.execute("SELECT value FROM metadata WHERE key = ?", (VERSION_KEY,)).fetchone()
+        row = self.conn.execute(f"SELECT value FROM {self._m} WHERE key = ?", (VERSION_KEY,)).fetchone()
         if row is None or row[0] is None:
             return None
         try:
@@ -136,53 +172,53 @@ class History:
         """The recorded version, else the newest history row (both tables must exist)."""
         version = self.recorded_version()
         if version is None:
-            row = self.conn.execute("SELECT max(version) FROM migration_history").fetchone()
+            row = self.conn.execute(f"SELECT max(version) FROM {self._h}").fetchone()
             version = row[0] or 0
         return version
 
     def versions(self) -> set[int]:
-        return {r[0] for r in self.conn.execute("SELECT version FROM migration_history")}
+        return {r[0] for r in self.conn.execute(f"SELECT version FROM {self._h}")}
 
     def is_applied(self, version: int, current: int) -> bool:
         """Whether ``version`` counts as applied at ``current``: a history row, or (a database
         of the Node.js system, which kept no history) no history at all."""
         if version > current:
             return False
-        row = self.conn.execute("SELECT 1 FROM migration_history WHERE version = ?", (version,)).fetchone()
+        row = self.conn.execute(f"SELECT 1 FROM {self._h} WHERE version = ?", (version,)).fetchone()
         if row is not None:
             return True
-        return self.conn.execute("SELECT 1 FROM migration_history LIMIT 1").fetchone() is None
+        return self.conn.execute(f"SELECT 1 FROM {self._h} LIMIT 1").fetchone() is None
 
     def previous_version(self, version: int) -> int:
         """The newest history row below ``version`` (0 when none)."""
         row = self.conn.execute(
-            "SELECT max(version) FROM migration_history WHERE version < ?", (version,)
+            f"SELECT max(version) FROM {self._h} WHERE version < ?", (version,)
         ).fetchone()
         return row[0] or 0
 
     # -- writing (inside the caller's transaction) --------------------------------------
 
     def create_tables(self) -> None:
-        self.conn.execute(METADATA_DDL)
-        self.conn.execute(HISTORY_DDL)
+        self.conn.execute(METADATA_DDL.replace("metadata", self._m, 1))
+        self.conn.execute(HISTORY_DDL.replace("migration_history", self._h, 1))
         self.check_shape()
 
     def _put(self, key: str, value: str) -> None:
-        cursor = self.conn.execute("UPDATE metadata SET value = ? WHERE key = ?", (value, key))
+        cursor = self.conn.execute(f"UPDATE {self._m} SET value = ? WHERE key = ?", (value, key))
         if cursor.rowcount == 0:
-            self.conn.execute("INSERT INTO metadata (key, value) VALUES (?, ?)", (key, value))
+            self.conn.execute(f"INSERT INTO {self._m} (key, value) VALUES (?, ?)", (key, value))
 
     def set_version(self, version: int) -> None:
         """The version, and the count of history rows that goes with it."""
         self._put(VERSION_KEY, str(version))
-        rows = self.conn.execute("SELECT count(*) FROM migration_history").fetchone()[0]
+        rows = self.conn.execute(f"SELECT count(*) FROM {self._h}").fetchone()[0]
         self._put(ROWS_KEY, str(rows))
 
     def record_up(self, migration: "MigrationFile", duration_ms: float, *, move_version: bool = True) -> None:
         """``migration`` was applied: its history row, and the version moves to it (unless
         ``move_version`` is false: several in one transaction move it once, at the end)."""
         self.conn.execute(
-            "INSERT OR REPLACE INTO migration_history "
+            f"INSERT OR REPLACE INTO {self._h} "
             "(version, name, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?)",
             (migration.version, migration.name, migration.checksum, now(), round(duration_ms)),
         )
@@ -191,7 +227,7 @@ class History:
 
     def record_down(self, version: int) -> None:
         """``version`` was rolled back: its row goes, the version falls to the one below."""
-        self.conn.execute("DELETE FROM migration_history WHERE version = ?", (version,))
+        self.conn.execute(f"DELETE FROM {self._h} WHERE version = ?", (version,))
         self.set_version(self.previous_version(version))
 
 
@@ -201,7 +237,7 @@ class History:
         rows = [(f.version, f.declared_name, f.checksum, now(), 0) for f in files]
         if rows:
             self.conn.executemany(
-                "INSERT INTO migration_history (version, name, checksum, applied_at, duration_ms) "
+                f"INSERT INTO {self._h} (version, name, checksum, applied_at, duration_ms) "
                 "VALUES (?, ?, ?, ?, ?)", rows
             )
         return len(rows)
@@ -211,7 +247,7 @@ class History:
         (it kept ``schema_version`` and no history); returns how many were written. Only a
         database without any history row is adopted: any other disagreement is refused
         before anything runs (see ``status``)."""
-        if current == 0 or self.conn.execute("SELECT 1 FROM migration_history LIMIT 1").fetchone():
+        if current == 0 or self.conn.execute(f"SELECT 1 FROM {self._h} LIMIT 1").fetchone():
             return 0
         written = self.insert(f for f in files if f.version <= current)
         self.set_version(current)
@@ -219,7 +255,7 @@ class History:
 
     def update_checksums(self, files: Iterable["MigrationFile"]) -> None:
         self.conn.executemany(
-            "UPDATE migration_history SET checksum = ? WHERE version = ?",
+            f"UPDATE {self._h} SET checksum = ? WHERE version = ?",
             [(f.checksum, f.version) for f in files],
         )
 
@@ -229,7 +265,7 @@ class History:
         self.create_tables()
         recorded = self.versions()
         new = [f for f in files if f.version not in recorded]
-        self.conn.execute("DELETE FROM migration_history WHERE version > ?", (version,))
+        self.conn.execute(f"DELETE FROM {self._h} WHERE version > ?", (version,))
         self.insert(new)
         self.set_version(version)
         return new

@@ -156,7 +156,7 @@ class QscaffoldCollector(pytest.Collector):
         except QscaffoldError:
             files = []  # test_migration_files reports why
         for migration in files:
-            items.append(item(f"test_up_down_consistency[{migration.path.stem}]", _test_up_down,
+            items.append(item(f"test_up_down_consistency[{migration.stem}]", _test_up_down,
                               path=migration.path, migration=migration))
         items.append(item("test_lint", _test_lint))
         return items

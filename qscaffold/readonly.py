@@ -11,8 +11,13 @@ behind, and rewrites ``-shm`` after a crash. So:
 - anything else (WAL mode, or a ``-journal`` / ``-wal`` left by a crashed writer) is copied,
   with its journal, into a private temporary folder and read there: SQLite recovers the copy
   exactly as it would recover the original. The copy costs one read of the files. When the
-  files keep changing while being copied (a live writer, whose files are in use anyway),
-  ``mode=ro`` is used after all: its locks give a consistent read.
+  files keep changing while being copied (a live writer, whose files are in use anyway), or
+  are larger than :data:`COPY_LIMIT` (a copy in the temporary folder would cost more than the
+  command), ``mode=ro`` is used after all: its locks give a consistent read, and only
+  ``-wal`` / ``-shm`` may be touched.
+
+Commands that write (``up``, ``down``, ``stamp``, ``repair``) read through the connection
+they write with, never through a copy.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from pathlib import Path
 
 _SIDE_FILES = ("-journal", "-wal")
 _COPY_ATTEMPTS = 3
+COPY_LIMIT = 256 * 1024 * 1024  # bytes of the database and its journal
 
 
 def _is_wal(path: Path) -> bool:
@@ -48,6 +54,10 @@ def _signature(path: Path) -> tuple:
     return tuple(out)
 
 
+def _size(path: Path) -> int:
+    return sum(size or 0 for _suffix, size, _mtime in _signature(path))
+
+
 def needs_copy(path: Path) -> bool:
     return _is_wal(path) or any(os.path.exists(f"{path}{s}") for s in _SIDE_FILES)
 
@@ -62,7 +72,7 @@ def open_readonly(path: str | os.PathLike, *, timeout: float = 5.0) -> Iterator[
     """A connection that sees what ``path`` holds (committed data, a crashed writer's
     journal or WAL recovered) and never writes to ``path`` or its side files."""
     path = Path(path)
-    if not needs_copy(path):
+    if not needs_copy(path) or _size(path) > COPY_LIMIT:
         conn = _connect_ro(path, timeout)
         try:
             yield conn

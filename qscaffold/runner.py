@@ -41,9 +41,9 @@ from .errors import (
     TransactionEscaped,
     UsageError,
 )
-from .files import MigrationFile, discover, format_filename, parse_filename
+from .files import MigrationFile, discover, format_filename, migration_file, renumbering
 from .guard import TransactionGuard
-from .history import DatabaseState, History
+from .history import BookkeepingNames, DatabaseState, History
 
 
 class _Logger:
@@ -167,12 +167,20 @@ class MigrationRunner:
         *,
         busy_timeout: float | None = None,
         files: list[MigrationFile] | None = None,
+        metadata_table: str | None = None,
+        history_table: str | None = None,
     ) -> None:
-        if database is None or migrations_dir is None or busy_timeout is None:
+        if (database is None or migrations_dir is None or busy_timeout is None
+                or metadata_table is None or history_table is None):
             settings = load_settings()
             database = settings.database if database is None else database
             migrations_dir = settings.migrations_dir if migrations_dir is None else migrations_dir
             busy_timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
+            metadata_table = settings.metadata_table if metadata_table is None else metadata_table
+            history_table = settings.history_table if history_table is None else history_table
+        # The bookkeeping tables (qscaffold.history): `metadata` and `migration_history` unless
+        # the project chose other names.
+        self.bookkeeping = BookkeepingNames(metadata_table, history_table)
         self.migrations_dir = Path(migrations_dir)
         self.busy_timeout = float(busy_timeout)
         self._conn: sqlite3.Connection | None = None
@@ -329,7 +337,7 @@ class MigrationRunner:
         row = self.read_state().history.get(exc.version)
         if row is None:
             return exc
-        candidates = [MigrationFile(p, *parse_filename(p.name)) for p in exc.paths]
+        candidates = [migration_file(p) for p in exc.paths]
         applied = [f for f in candidates if f.checksum == row.checksum]
         applied = applied or [f for f in candidates if f.declared_name == row.name]
         if len(applied) != 1:
@@ -356,7 +364,13 @@ class MigrationRunner:
         if not self._exists():
             return DatabaseState()
         with self._reading() as conn:
-            return History(conn, label=self.database).read()
+            return History(conn, label=self.database, names=self.bookkeeping).read()
+
+    def _writing(self) -> None:
+        """A command that writes plans on the connection it writes with: no private copy of
+        the database is read first (that is for the read-only commands)."""
+        if self._exists():
+            self.connection  # noqa: B018 - opens it
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -435,6 +449,7 @@ class MigrationRunner:
                 return scratch.run_migrations(to=to, steps=steps, single_transaction=single_transaction,
                                               on_result=on_result, on_event=on_event)
         _check_limits(steps, to, self.discover())
+        self._writing()
         todo = self.pending()
         if to is not None:
             current = self.get_current_version()
@@ -486,12 +501,15 @@ class MigrationRunner:
     ) -> list[MigrationResult]:
         """Run ``down`` of the newest applied migration, or of ``steps`` of them, or of
         every one above version ``to``, newest first, one transaction each."""
+        if dry_run:
+            if self.remote:  # the copy is plain SQLite: refuse what the server would
+                self.backend.check_migrations(self.plan_rollback(steps=steps, to=to))
+            with self._scratch_copy() as scratch:
+                return scratch.rollback(steps=steps, to=to, on_result=on_result, on_event=on_event)
+        self._writing()
         todo = self.plan_rollback(steps=steps, to=to)
         if self.remote:
             self.backend.check_migrations(todo)
-        if dry_run:
-            with self._scratch_copy() as scratch:
-                return scratch.rollback(steps=steps, to=to, on_result=on_result, on_event=on_event)
         return self._apply_all(todo, "down", on_result, on_event)
 
     def plan_rollback(self, *, steps: int | None = None, to: int | None = None) -> list[MigrationFile]:
@@ -555,7 +573,7 @@ class MigrationRunner:
                         migrations[0].filename, waited)
         results: list[MigrationResult] = []
         try:
-            history = History(conn, label=self.database)
+            history = History(conn, label=self.database, names=self.bookkeeping)
             if not self._tables_ready:
                 history.create_tables()
                 self._tables_ready = True
@@ -747,7 +765,7 @@ class MigrationRunner:
             conn.execute("ROLLBACK")
         guard.restore()
         self._fk_scope.forget()
-        history = History(conn, label=self.database)
+        history = History(conn, label=self.database, names=self.bookkeeping)
         recorded = history.current_version() if history.exists() else 0
         also = f"; then it failed: {_one_line(failure)}" if failure is not None else ""
         cause = f"{direction}() escaped the runner's transaction: {escape.describe()}{also}"
@@ -760,6 +778,7 @@ class MigrationRunner:
 
     def repair(self) -> list[MigrationFile]:
         """Record the current checksum (and name) of every applied file that was edited."""
+        self._writing()
         # Only files whose history row is theirs (same name) and that count as applied: a
         # different migration under the same number never ran, and is never recorded here.
         files = {f.version: f for f in self.discover()}
@@ -767,7 +786,7 @@ class MigrationRunner:
         if not edited:
             return []
         with self._write_transaction() as conn:
-            History(conn, label=self.database).update_checksums(edited)
+            History(conn, label=self.database, names=self.bookkeeping).update_checksums(edited)
         return edited
 
     @contextlib.contextmanager
@@ -829,7 +848,9 @@ class MigrationRunner:
         elif self._exists():
             with self._reading() as source:  # changes no file, a crashed writer's WAL included
                 source.backup(scratch)
-        runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout)
+        runner = MigrationRunner(scratch, self.migrations_dir, busy_timeout=self.busy_timeout,
+                                 metadata_table=self.bookkeeping.metadata,
+                                 history_table=self.bookkeeping.history)
         runner._files = self.discover()
         runner._fk_scope = _ForeignKeyScope()  # our own connection: no caller's authorizer to keep
         runner._guarded = True
@@ -857,9 +878,10 @@ class MigrationRunner:
         history rows above ``version`` are removed; one ``BEGIN IMMEDIATE`` transaction.
         Returns the files newly recorded as applied.
         """
+        self._writing()
         marked = self.plan_stamp(version)
         with self._write_transaction() as conn:
-            new = History(conn, label=self.database).stamp(version, marked)
+            new = History(conn, label=self.database, names=self.bookkeeping).stamp(version, marked)
         self._tables_ready = True
         logger.info("stamped %s at version %d (%d history rows written)", self.database, version, len(new))
         return new
@@ -1017,9 +1039,7 @@ def _check_foreign_keys(conn, migration: MigrationFile, direction: str, current:
 
 def _renumbering(f: MigrationFile, newest: int) -> str:
     """How to move a file that never ran here above every other version."""
-    target = newest + 1
-    return (f"`git mv {f.filename} {format_filename(target, f.slug)}` and change "
-            f"`version = {f.version}` inside it to `version = {target}`")
+    return renumbering(f, newest)
 
 
 def _build_status(database: str, folder: Path, files: list[MigrationFile], state: DatabaseState) -> Status:
@@ -1168,6 +1188,8 @@ def initialize_database(
     migrations_dir: str | os.PathLike | None = None,
     *,
     busy_timeout: float | None = None,
+    metadata_table: str | None = None,
+    history_table: str | None = None,
 ) -> Database:
     """Apply every pending migration and return the open database, for application start-up.
 
@@ -1175,7 +1197,8 @@ def initialize_database(
     defaults come from ``QSCAFFOLD_DATABASE`` / ``QSCAFFOLD_MIGRATIONS``, then
     ``[tool.qscaffold]``, then ``data/app.db`` and ``migrations/``.
     """
-    runner = MigrationRunner(database, migrations_dir, busy_timeout=busy_timeout)
+    runner = MigrationRunner(database, migrations_dir, busy_timeout=busy_timeout,
+                             metadata_table=metadata_table, history_table=history_table)
     try:
         runner.run_migrations()
     except BaseException:

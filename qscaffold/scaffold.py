@@ -21,7 +21,7 @@ from pathlib import Path
 from . import schema as sch
 from .config import parse_version
 from .errors import QscaffoldError, UsageError
-from .files import format_filename, parse_filename
+from .files import format_filename, parse_filename, parse_migration_name
 
 PATTERNS = ("table", "column", "index", "data", "drop-column")
 MAX_NAME = 100
@@ -282,18 +282,30 @@ def parse_column(text: str) -> ColumnSpec:
     return ColumnSpec(name, type_, constraints, shown, text.strip())
 
 
-def check_with_sqlite(ddl: list[str], statements: list[str], what: str) -> None:
-    """Run ``statements`` on an in-memory copy of the schema ``ddl`` (one row in every table
-    that takes one, as a real database has); refuse with SQLite's message what it rejects."""
+def schema_copy(conn: sqlite3.Connection, ddl: list[str], *, in_memory: bool) -> sqlite3.Connection:
+    """An in-memory database holding the schema of ``conn`` and no rows: the backup of an
+    in-memory one (a page copy), else ``ddl`` replayed (a real database is never copied)."""
+    copy = sqlite3.connect(":memory:", isolation_level=None)
+    if in_memory:
+        conn.backup(copy)
+        return copy
+    for sql in ddl:
+        try:
+            copy.execute(sql)
+        except sqlite3.Error:
+            pass  # what cannot be rebuilt here is left out; the checks judge what is there
+    return copy
+
+
+def check_with_sqlite(schema_db: sqlite3.Connection | None, statements: list[str], what: str, *,
+                      table: str | None = None) -> None:
+    """Run ``statements`` on a copy of ``schema_db`` (with one row in ``table``, as a real
+    database has); refuse with SQLite's message what it rejects."""
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
-        for sql in ddl:
-            try:
-                conn.execute(sql)
-            except sqlite3.Error:
-                return  # a schema that cannot be rebuilt here cannot judge the statement
-        for (table,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
-                                     "AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'").fetchall():
+        if schema_db is not None:
+            schema_db.backup(conn)
+        if table is not None:
             try:
                 conn.execute(f"INSERT INTO {sch.quote_identifier(table)} DEFAULT VALUES")
             except sqlite3.Error:
@@ -319,11 +331,15 @@ def parse_target(text: str | None) -> sch.Version:
 
 
 def open_schema(migrations_dir: Path, database: str | os.PathLike | None,
-                notes: list[str] | None = None) -> sqlite3.Connection:
+                notes: list[str] | None = None, focus=None) -> sqlite3.Connection:
     """A connection to read the current schema from: ``database`` opened read-only, or the
     DDL of the existing migrations replayed into a fresh in-memory database without running
     their code. Only when a migration's DDL is built at run time (or cannot be replayed) are
-    the migrations run, on an in-memory database; a line saying so is added to ``notes``."""
+    the migrations run, on an in-memory database; a line saying so is added to ``notes``.
+
+    ``focus(table_names)``, given every table's name, may return the names the migration
+    will work on: the replayed database then holds only what they can meet (see
+    :meth:`~qscaffold.lint.replay.Replay.connect`), which keeps a long history cheap."""
     if database is not None:
         text = os.fspath(database)
         if text == ":memory:":
@@ -346,9 +362,11 @@ def open_schema(migrations_dir: Path, database: str | os.PathLike | None,
 
     files = discover(migrations_dir)
     replay = replay_schema(f.path for f in files)
-    if not replay.dynamic:
-        return replay.connection
-    replay.connection.close()
+    try:
+        if not replay.dynamic:
+            return replay.connect(focus(replay.table_names()) if focus is not None else None)
+    finally:
+        replay.close()
     first, why = replay.dynamic[0]
     if notes is not None:
         notes.append(f"{first.name} {why}, so the migrations were run on an in-memory database "
@@ -500,10 +518,11 @@ class Scaffold:
 
 
 def next_version(folder: Path) -> int:
-    """One more than the highest version in ``folder`` (1 for an empty or missing one)."""
+    """One more than the highest version in ``folder``, ``.py`` and ``.sql`` migrations alike
+    (1 for an empty or missing one)."""
     if not folder.is_dir():
         return 1
-    versions = [parsed[0] for entry in folder.iterdir() if (parsed := parse_filename(entry.name))]
+    versions = [parsed[0] for entry in folder.iterdir() if (parsed := parse_migration_name(entry.name))]
     return max(versions, default=0) + 1
 
 
@@ -537,12 +556,25 @@ def plan_migration(
     schema_notes: list[str] = []
     guess = infer(slug)
     chosen = pattern or guess.pattern
-    conn = None
+    conn = schema_db = None
+    every_table: list[str] = []  # when the schema read holds only what the migration meets
+
+    def focus(table_names: list[str]) -> set[str]:
+        """The names this migration works on, once every table's name is known."""
+        every_table[:] = table_names
+        names = {t.lower() for t in table_names}
+        found = infer(slug, names)
+        words = {w.lower() for w in (table, found.table) if w}
+        words |= {"idx_" + "_".join([w, *found.columns]) for w in words}  # the index pattern's
+        return words
+
     if chosen != "data" or table is not None:
-        conn = open_schema(folder, database, schema_notes)
+        conn = open_schema(folder, database, schema_notes, focus)
     try:
-        schema = sch.read_schema(conn) if conn is not None else sch.Schema({}, [], set(), [])
+        schema = sch.read_schema(conn) if conn is not None else sch.Schema({}, {}, {}, {})
         ddl = sch.schema_ddl(conn) if conn is not None else []
+        if conn is not None:
+            schema_db = schema_copy(conn, ddl, in_memory=database is None)
     finally:
         if conn is not None:
             conn.close()
@@ -579,10 +611,15 @@ def plan_migration(
         "column": None,
         "schema": None,
         "restored_as": None,
+        "known_tables": sorted(every_table) if every_table else sorted(t.name for t in schema.tables.values()),
     }
     builder = {"table": _table, "column": _column, "index": _index, "data": _data,
                "drop-column": _drop_column}[pattern]
-    builder(context, schema, ddl, target_version)
+    try:
+        builder(context, schema, ddl, target_version, schema_db)
+    finally:
+        if schema_db is not None:
+            schema_db.close()
     template = f"{pattern}.py.j2"
     text = render(template, context, settings.templates_dir)
     check_rendered(text, template, version)
@@ -613,7 +650,9 @@ def _need_table(context: dict, schema: sch.Schema) -> sch.Table:
                          "(give --table, or a NAME such as add-email-to-users)")
     found = schema.table(name)
     if found is None:
-        known = ", ".join(sorted(t.name for t in schema.tables.values())) or "none"
+        known = ", ".join(context["known_tables"][:20]) or "none"
+        more = len(context["known_tables"]) - 20
+        known += f", … ({more} more)" if more > 0 else ""
         raise UsageError(f"{name}: no such table (tables: {known})")
     context["table"] = found.name
     context["table_sql"] = sch.quote_identifier(found.name)
@@ -628,7 +667,7 @@ def _no_duplicates(specs: list[ColumnSpec]) -> None:
         seen.add(spec.name.lower())
 
 
-def _table(context, schema, ddl, target) -> None:
+def _table(context, schema, ddl, target, schema_db=None) -> None:
     name = context["table"]
     if not name:
         raise UsageError("--table: the table pattern needs a table name "
@@ -642,11 +681,11 @@ def _table(context, schema, ddl, target) -> None:
             raise UsageError(f"{spec.origin}: the table pattern already gives every table "
                              "`id INTEGER PRIMARY KEY`")
     columns = "".join(f", {s.definition}" for s in specs)
-    check_with_sqlite(ddl, [f"CREATE TABLE {context['table_sql']} (id INTEGER PRIMARY KEY{columns})"],
+    check_with_sqlite(schema_db, [f"CREATE TABLE {context['table_sql']} (id INTEGER PRIMARY KEY{columns})"],
                       ", ".join(s.origin for s in specs) or f"--table {name}")
 
 
-def _column(context, schema, ddl, target) -> None:
+def _column(context, schema, ddl, target, schema_db=None) -> None:
     table = _need_table(context, schema)
     specs = context["columns"]
     if not specs:
@@ -661,11 +700,11 @@ def _column(context, schema, ddl, target) -> None:
                              f"to a table with rows; give one, e.g. \"{spec.name} {spec.type} "
                              f"{spec.constraints} DEFAULT 0\"")
     adds = [f"ALTER TABLE {context['table_sql']} ADD COLUMN {s.definition}" for s in specs]
-    check_with_sqlite(ddl, adds, ", ".join(s.origin for s in specs))
+    check_with_sqlite(schema_db, adds, ", ".join(s.origin for s in specs), table=table.name)
     plan = sch.column_down_plan(schema, table.name, [s.name for s in specs], target)
     if plan.strategy == "native":
         try:
-            check_with_sqlite(ddl, adds + plan.down, "down")
+            check_with_sqlite(schema_db, adds + plan.down, "down", table=table.name)
         except UsageError:  # SQLite will not drop such a column (say, one its CHECK names)
             plan = sch.column_down_plan(schema, table.name, [s.name for s in specs], (3, 34, 0))
             plan.notes[:] = ["SQLite cannot DROP COLUMN this column, so down rebuilds the table as it was"]
@@ -681,11 +720,11 @@ def _existing_columns(table: sch.Table, specs: list[ColumnSpec]) -> list[ColumnS
         if column is None:
             known = ", ".join(c.name for c in table.columns)
             raise UsageError(f"{spec.origin}: {table.name} has no such column {spec.name} (columns: {known})")
-        out.append(ColumnSpec(column.name, column.type))
+        out.append(ColumnSpec(column.name, column.declared_type))
     return out
 
 
-def _index(context, schema, ddl, target) -> None:
+def _index(context, schema, ddl, target, schema_db=None) -> None:
     table = _need_table(context, schema)
     if not context["columns"]:
         raise UsageError("--column: the index pattern needs the column(s) to index")
@@ -698,7 +737,7 @@ def _index(context, schema, ddl, target) -> None:
     context["index_name"] = index_name
 
 
-def _data(context, schema, ddl, target) -> None:
+def _data(context, schema, ddl, target, schema_db=None) -> None:
     if not context["table"]:
         context["columns"] = []
         return
@@ -707,11 +746,11 @@ def _data(context, schema, ddl, target) -> None:
         specs = _existing_columns(table, context["columns"][:1])
     else:
         storable = [c for c in table.storable_columns if not c.pk] or table.storable_columns
-        specs = [ColumnSpec(storable[0].name, storable[0].type)]
+        specs = [ColumnSpec(storable[0].name, storable[0].declared_type)]
     context["columns"] = specs
 
 
-def _drop_column(context, schema, ddl, target) -> None:
+def _drop_column(context, schema, ddl, target, schema_db=None) -> None:
     table = _need_table(context, schema)
     specs = context["columns"]
     if len(specs) != 1:
@@ -722,12 +761,12 @@ def _drop_column(context, schema, ddl, target) -> None:
         raise UsageError(f"{specs[0].origin}: {table.name} has no such column {specs[0].name}")
     plan = sch.drop_column_plan(schema, table.name, column.name, target, ddl)
     deps = sch.dependents(schema, table.name)
-    context["columns"] = [ColumnSpec(column.name, column.type)]
+    context["columns"] = [ColumnSpec(column.name, column.declared_type)]
     context.update(
         strategy=plan.strategy, up_sql=plan.up, down_sql=plan.down, notes=plan.notes,
         sequence_up=plan.sequence_table if plan.strategy == "rebuild" else None,
         sequence_down=plan.sequence_table,
-        column=ColumnSpec(column.name, column.type),
+        column=ColumnSpec(column.name, column.declared_type),
         restored_as=sch.restored_as(column),
         schema={
             "create": table.sql,
@@ -762,7 +801,7 @@ def write_migration(scaffold: Scaffold) -> Path:
         handle.write(scaffold.text)
     rivals = [entry.name for entry in folder.iterdir()
               if entry.name != scaffold.path.name
-              and (parsed := parse_filename(entry.name)) and parsed[0] == scaffold.version]
+              and (parsed := parse_migration_name(entry.name)) and parsed[0] == scaffold.version]
     if rivals:  # another `new` picked the same number at the same moment
         target.unlink()
         raise FileExists(f"{scaffold.path}: version {scaffold.version} was just taken by {rivals[0]}; "

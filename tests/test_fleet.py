@@ -296,3 +296,13 @@ def test_a_console_that_cannot_show_the_marks_gets_ascii_ones_not_a_traceback(fl
                            "--database", "tenants/*.db"], capture_output=True, env=env, timeout=120)
     assert down.returncode == 0, down.stderr.decode("latin-1")
     assert b"  + tenants/t1.db: rolled back 3 -> 2" in down.stdout
+
+
+def test_a_fleet_keeps_the_project_s_bookkeeping_table_names(fleet):
+    (fleet / "pyproject.toml").write_text('[tool.qscaffold]\nmetadata_table = "qs_meta"\n'
+                                          'history_table = "qs_history"\n')
+    result = run("migrate", "up", "--database", "tenants/*.db")
+    assert result.exit_code == 0, result.output
+    for db in tenants(fleet):
+        assert query(db, "SELECT count(*) FROM qs_history") == [(3,)]
+        assert query(db, "SELECT count(*) FROM sqlite_master WHERE name = 'migration_history'") == [(0,)]

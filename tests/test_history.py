@@ -149,3 +149,36 @@ def test_repair_never_records_a_migration_that_did_not_run(mig, db):
     status = MigrationRunner(db, mig).status()
     assert [m.state for m in status.migrations if m.version == 6] == ["pending"]
     assert query(db, "SELECT count(*) FROM runs WHERE v = 61") == [(0,)]
+
+
+def test_a_project_keeps_its_bookkeeping_under_other_names(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("QSCAFFOLD_DATABASE", raising=False)
+    monkeypatch.delenv("QSCAFFOLD_MIGRATIONS", raising=False)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.qscaffold]\nmetadata_table = "qs_meta"\nhistory_table = "qs_history"\n')
+    counting_migrations(tmp_path / "migrations", 3)
+    db = tmp_path / "data" / "app.db"
+    db.parent.mkdir()
+    edit(db, "CREATE TABLE metadata (id INTEGER PRIMARY KEY, title TEXT); INSERT INTO metadata (title) VALUES ('mine');")
+    result = cli("migrate", "up")
+    assert result.exit_code == 0, result.output
+    assert query(db, "SELECT title FROM metadata") == [("mine",)]
+    assert query(db, "SELECT value FROM qs_meta WHERE key = 'schema_version'") == [("3",)]
+    assert [r[0] for r in query(db, "SELECT version FROM qs_history ORDER BY 1")] == [1, 2, 3]
+    assert "migration_history" not in tables(db)
+    assert cli("migrate", "status").exit_code == 0
+    assert cli("migrate", "verify").exit_code == 0
+    # The API reads the same settings, or takes the names.
+    assert MigrationRunner(db, tmp_path / "migrations").get_current_version() == 3
+    runner = MigrationRunner(db, tmp_path / "migrations", metadata_table="qs_meta", history_table="qs_history")
+    assert runner.status().problems == []
+
+
+def test_an_unusable_bookkeeping_name_is_bad_input(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pyproject.toml").write_text('[tool.qscaffold]\nhistory_table = "my history"\n')
+    (tmp_path / "migrations").mkdir()
+    result = cli("migrate", "status")
+    assert result.exit_code == 2
+    assert "history_table 'my history': must be a plain table name" in result.output

@@ -91,3 +91,24 @@ def test_small_folders_and_jobs_1_stay_in_one_process():
     usable = len(engine.os.sched_getaffinity(0))
     assert engine._workers(0, 100_000) == min(usable, engine._AUTO_MAX_WORKERS)
     assert engine._workers(16, 100_000) == 16  # asked for explicitly
+
+
+def test_the_cache_gives_what_a_cold_run_gives_with_several_processes(big_folder, monkeypatch):
+    root, folder = big_folder
+    monkeypatch.chdir(root)  # no pyproject.toml: the cache goes to the current folder
+    settings = load_settings(cwd=root)
+    cold = _key(engine.lint_paths([str(folder)], settings=settings, jobs=1))
+    first = engine.lint_paths([str(folder)], settings=settings, jobs=2, cache=True)
+    assert _key(first) == cold
+    # an edit in the middle: the files after it are checked again, from a saved schema state
+    files = sorted(folder.iterdir())
+    middle = files[len(files) // 2]
+    original = middle.read_text()
+    try:
+        middle.write_text(original + "\n# an edit\n")
+        again = engine.lint_paths([str(folder)], settings=settings, jobs=2, cache=True)
+        assert _key(again) == _key(engine.lint_paths([str(folder)], settings=settings, jobs=1))
+    finally:
+        middle.write_text(original)
+    assert _key(engine.lint_paths([str(folder)], settings=settings, jobs=2, cache=True)) == cold
+    assert (root / ".qscaffold_cache" / ".gitignore").is_file()

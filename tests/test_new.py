@@ -286,9 +286,10 @@ def test_dry_run_into_a_missing_folder_creates_nothing(tmp_path):
 # -- templates --------------------------------------------------------------------------
 
 
-def test_the_five_templates_ship():
+def test_the_five_templates_and_the_declarative_one_ship():
     folder = shipped_templates()
-    assert sorted(p.name for p in folder.glob("*.py.j2")) == sorted(f"{p}.py.j2" for p in PATTERNS)
+    assert sorted(p.name for p in folder.glob("*.py.j2")) == sorted(
+        [f"{p}.py.j2" for p in PATTERNS] + ["declarative.py.j2"])
 
 
 def test_a_project_template_overrides_only_its_own_pattern(tmp_path, monkeypatch):

@@ -155,3 +155,41 @@ def test_a_misspelt_templates_folder_is_an_error(folder):
     assert "templates_dir" in result.output and "migration-templtes" in result.output
     assert "no such folder" in result.output
     assert not (folder / "migrations").exists()
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "openpty"), reason="needs a pseudo-terminal")
+@pytest.mark.parametrize("answer, added", [("y", True), ("n", False)])
+def test_init_asks_on_a_terminal(folder, answer, added):
+    import os
+    import subprocess
+    import sys
+
+    pyproject = folder / "pyproject.toml"
+    pyproject.write_text('[project]\nname = "app"\n')
+    master, slave = os.openpty()
+    try:
+        os.write(master, f"{answer}\n".encode())
+        result = subprocess.run([sys.executable, "-m", "qscaffold", "init"], stdin=slave, stdout=slave,
+                                stderr=subprocess.PIPE, cwd=folder, timeout=60)
+        output = os.read(master, 65536).decode()
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert result.returncode == 0, result.stderr
+    assert "Add [tool.qscaffold] to pyproject.toml? [Y/n]" in output + result.stderr.decode()
+    assert ("[tool.qscaffold]" in pyproject.read_text()) is added
+    assert (folder / "migrations").is_dir()
+
+
+def test_a_broken_pyproject_far_up_does_not_stop_the_search(folder, monkeypatch):
+    (folder / "pyproject.toml").write_text("[project\nname = 'broken, and no table of ours'\n")
+    project = folder / "app"
+    (project / "migrations").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    monkeypatch.chdir(project)
+    result = run("migrate", "status")
+    assert result.exit_code == 0, result.output
+    assert "(none in migrations)" in result.output
+    (project / "pyproject.toml").write_text("[project\n")
+    broken = run("migrate", "status")  # the nearest one is always read: a typo there is reported
+    assert broken.exit_code == 2 and "invalid TOML" in broken.output

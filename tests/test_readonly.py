@@ -103,3 +103,39 @@ def test_a_hot_rollback_journal_is_left_for_the_next_writer(project):
     outputs = run_all(mig, db)
     assert files(db) == before
     assert "Applied: 4" in outputs[0]  # the uncommitted DROP TABLE is not seen
+
+
+def test_commands_that_write_read_through_their_own_connection_not_a_copy(project, monkeypatch):
+    mig, db = project
+    assert cli("migrate", "up", "--to", "2", "--database", db, "--dir", mig).exit_code == 0
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    import qscaffold.readonly
+
+    def no_copy(*args, **kwargs):
+        raise AssertionError("a writing command read a private copy of the database")
+
+    monkeypatch.setattr(qscaffold.readonly, "open_readonly", no_copy)
+    from qscaffold import MigrationRunner, initialize_database
+
+    initialize_database(db, mig).connection.close()
+    with MigrationRunner(db, mig) as runner:
+        runner.rollback()
+        runner.stamp(4)
+        runner.repair()
+
+
+def test_a_database_above_the_copy_limit_is_read_in_place(project, monkeypatch):
+    mig, db = project
+    assert cli("migrate", "up", "--database", db, "--dir", mig).exit_code == 0
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.close()
+    import qscaffold.readonly
+
+    monkeypatch.setattr(qscaffold.readonly, "COPY_LIMIT", 1024)
+    before = files(db)["app.db"]
+    result = cli("migrate", "status", "--database", db, "--dir", mig)
+    assert result.exit_code == 0 and "Applied: 4" in result.output
+    assert files(db)["app.db"] == before  # mode=ro: the main file is never written

@@ -83,7 +83,7 @@ def test_drift_check_against_a_database_changed_by_hand(tmp_path):
     before = db.read_bytes()
     result = run("schema", "diff", str(folder), str(db))
     assert result.exit_code == 1
-    assert "CREATE INDEX by_hand ON users (email);" in result.stdout
+    assert "CREATE INDEX IF NOT EXISTS by_hand ON users (email);" in result.stdout
     assert db.read_bytes() == before  # read-only
 
 
@@ -141,3 +141,27 @@ def test_schema_commands_do_not_import_sqlglot_or_jinja2_for_help():
             "print('sqlglot' in sys.modules, 'jinja2' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().endswith("False False")
+
+
+def test_a_migrations_folder_that_cannot_be_replayed_is_bad_input(tmp_path):
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    (folder / "001-broken.py").write_text('name = "Broken"\nversion = 1\n\n\ndef up(db):\n    db.exec("CREATE TABLE (")\n')
+    result = run("schema", "dump", str(folder))
+    assert result.exit_code == 2
+    assert "cannot be replayed" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_wal_database_is_read_without_touching_its_files(tmp_path):
+    db = tmp_path / "app.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE t (a INT)")
+    conn.commit()
+    conn.close()  # the last connection checkpoints: no -wal, no -shm left
+    schema = tmp_path / "schema.sql"
+    schema.write_text("CREATE TABLE t (a INT);\n")
+    before = sorted(p.name for p in tmp_path.iterdir())
+    assert run("schema", "diff", str(db), str(schema)).exit_code == 0
+    assert "CREATE TABLE t" in run("schema", "dump", str(db)).stdout
+    assert sorted(p.name for p in tmp_path.iterdir()) == before

@@ -8,34 +8,10 @@ import sqlite3
 
 import pytest
 
-from qscaffold.database import Database
+from _schema_support import apply_like_runner, schema_of
+
 from qscaffold.schema.diff import plan_diff
 from qscaffold.schema.model import read_model
-from qscaffold.schema.sources import load_schema_text
-
-
-def schema_of(sql: str):
-    conn = load_schema_text(sql, "test.sql")
-    try:
-        return read_model(conn, check_views=True)
-    finally:
-        conn.close()
-
-
-def apply_like_runner(conn: sqlite3.Connection, script: str) -> None:
-    """Foreign keys off, one transaction, foreign_key_check before commit."""
-    conn.isolation_level = None
-    conn.execute("PRAGMA foreign_keys = OFF")
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        Database(conn).exec(script)
-        problems = conn.execute("PRAGMA foreign_key_check").fetchall()
-        assert not problems, problems
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("PRAGMA foreign_keys = ON")
 
 
 def migrate(from_sql: str, to_sql: str, rows: str = "", *, renames=(), target=None):
@@ -74,7 +50,7 @@ def test_new_and_dropped_tables_say_that_data_goes():
                          "INSERT INTO keep VALUES (1);")
     text = plan.to_sql()
     assert "DESTROYS DATA: table old" in text
-    assert "CREATE TABLE fresh" in text
+    assert "CREATE TABLE IF NOT EXISTS fresh" in text
     assert any("--rename old=fresh" in w for w in plan.warnings)
     assert conn.execute("SELECT b FROM keep").fetchall() == [(1,)]
 
@@ -293,3 +269,53 @@ def test_view_naming_a_dropped_table_does_not_block_a_rebuild():
     apply_like_runner(conn, plan.to_sql())
     assert plan_diff(read_model(conn), to).same
     assert conn.execute("SELECT a FROM t").fetchall() == [("1",)]  # TEXT affinity now
+
+
+@pytest.mark.parametrize("from_sql, to_sql, rows, renames", [
+    ("CREATE TABLE t (id INTEGER PRIMARY KEY, parent INT REFERENCES t(id), n TEXT);",
+     "CREATE TABLE t (id INTEGER PRIMARY KEY, parent INT REFERENCES t(id), n TEXT NOT NULL DEFAULT '');",
+     "INSERT INTO t VALUES (1, NULL, 'a'), (2, 1, NULL);", []),
+    ('CREATE TABLE [order] ("first" TEXT, `group` INT, "my col" TEXT);',
+     'CREATE TABLE "order" (first TEXT, [group] REAL, [my col] TEXT CHECK ("my col" || first <> \'\'));',
+     "INSERT INTO [order] VALUES ('a', 1, 'b');", []),
+    ("CREATE TABLE t (a INT, b INT AS (a * 2));", "CREATE TABLE t (a INT, b INT AS (a * 3));",
+     "INSERT INTO t VALUES (2);", []),
+    ("CREATE TABLE a (x INT); CREATE TABLE b (y INT);"
+     "CREATE TRIGGER tr AFTER INSERT ON a BEGIN INSERT INTO b VALUES (new.x); END;",
+     "CREATE TABLE a (x INT); CREATE TABLE b (y TEXT);"
+     "CREATE TRIGGER tr AFTER INSERT ON a BEGIN INSERT INTO b VALUES (new.x); END;",
+     "INSERT INTO a VALUES (1);", []),
+    ("CREATE TABLE t (k TEXT PRIMARY KEY, v) WITHOUT ROWID;", "CREATE TABLE t (k TEXT PRIMARY KEY, v);",
+     "INSERT INTO t VALUES ('a', 1);", []),
+    ("CREATE TABLE t (a INT); CREATE TABLE new_t (z);", "CREATE TABLE t (a TEXT); CREATE TABLE new_t (z);",
+     "INSERT INTO t VALUES (1);", []),
+    ("CREATE TABLE t (a INT, b INT);", "CREATE TABLE t (b INT, a INT);", "INSERT INTO t VALUES (1, 2);", []),
+    ("CREATE TABLE t (a INT, b INT UNIQUE);", "CREATE TABLE t (a INT);", "INSERT INTO t VALUES (1, 2);", []),
+    ("CREATE TABLE u (id INTEGER PRIMARY KEY); CREATE TABLE p (uid INT REFERENCES u(id));"
+     "CREATE VIEW v AS SELECT * FROM u;",
+     "CREATE TABLE acc (id INTEGER PRIMARY KEY, x INT NOT NULL DEFAULT 0);"
+     "CREATE TABLE p (uid INT REFERENCES acc(id)); CREATE VIEW v AS SELECT * FROM acc;",
+     "INSERT INTO u VALUES (1); INSERT INTO p VALUES (1);", ["u=acc"]),
+], ids=["self-reference", "keyword-and-bracket-names", "virtual-generated", "trigger-on-another-table",
+        "from-without-rowid", "new_t-taken", "columns-reordered", "unique-column-dropped",
+        "renamed-parent-with-view"])
+def test_tricky_changes_keep_rows(from_sql, to_sql, rows, renames):
+    conn, _plan = migrate(from_sql, to_sql, rows, renames=renames)
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' "
+                                         "AND name NOT LIKE 'sqlite%' AND name <> 'new_t'")]
+    assert all(conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] >= 1 for t in tables)
+
+
+def test_columns_reordered_keep_their_values_by_name():
+    conn, _ = migrate("CREATE TABLE t (a INT, b TEXT);", "CREATE TABLE t (b TEXT, a INT);",
+                      "INSERT INTO t VALUES (1, 'x');")
+    assert conn.execute("SELECT a, b FROM t").fetchall() == [(1, "x")]
+
+
+def test_a_target_older_than_strict_is_warned_about():
+    a = schema_of("CREATE TABLE t (a INT);")
+    b = schema_of("CREATE TABLE t (a INT) STRICT; CREATE TABLE g (x INT, y INT AS (x + 1));")
+    plan = plan_diff(a, b, target=(3, 30, 0))
+    assert any("t: uses STRICT" in w and "3.37.0" in w for w in plan.warnings)
+    assert any("g: uses generated columns" in w and "3.31.0" in w for w in plan.warnings)
+    assert not plan_diff(a, b).warnings

@@ -1,1 +1,1 @@
-"""The migration linter: reads files with ``ast`` and SQL with sqlglot and SQLite, never runs them."""
+"""The migration linter: reads files with ``ast`` and SQL with SQLite itself, never runs them."""

@@ -5,9 +5,10 @@ Pipeline (one pass per migrations folder):
 1. **Extract** SQL from ``.py`` migrations with :mod:`ast` (never imported, never run) or read
    ``.sql`` files whole; keep each statement's line and column in the file.
 2. **Split** with :func:`qscaffold.sql.split_statements` (trigger-, string- and comment-aware).
-3. **Classify** by leading keywords (:func:`classify`) before sqlglot is involved.
-4. **Rules**: each statement rule gets a :class:`~qscaffold.lint.model.Statement` whose sqlglot
-   tree is parsed lazily, once; file rules get a :class:`~qscaffold.lint.model.FileUnit`.
+3. **Classify** by leading keywords (:func:`classify`).
+4. **Rules**: each statement rule gets a :class:`~qscaffold.lint.model.Statement` (SQLite's
+   grammar read by the rules' own readers, the engine asked); file rules get a
+   :class:`~qscaffold.lint.model.FileUnit`.
 5. **Shadow schema and engine oracle**: the ``up`` SQL of earlier migrations of the folder
    and the earlier statements of the file are replayed into an in-memory database holding
    the objects the file can meet (:mod:`qscaffold.lint.shadow`). DDL runs
@@ -17,17 +18,21 @@ Pipeline (one pass per migrations folder):
    rule already explains it.
 6. ``noqa``, ``--select`` and ``--ignore`` filter the findings.
 
-sqlglot is imported only when a statement is actually parsed.
+7. A statement SQLite rejects gets its SQLite form when another dialect's reading gives one
+   the engine accepts (:mod:`qscaffold.lint.suggest`).
+
+sqlglot is imported only for such a statement, or for QS002 when it is selected.
 """
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import sqlite3
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import UsageError
@@ -47,11 +52,15 @@ from .extract import (
 from .model import FileUnit, Finding, SectionHistory, Severity, Statement, Version, parse_version
 from .registry import Rule, all_rules
 from .shadow import Shadow, classify, sql_words
+from .suggest import FOREIGN_SYNTAX_CODES, fix_for, wants_rewrite
 
 __all__ = ["lint_paths", "lint_sql", "classify", "is_sqlglot_blind_spot", "LINTABLE_SUFFIXES"]
 
 LINTABLE_SUFFIXES = (".py", ".sql")
 ENGINE_CODES = ("QS001", "QS002", "QS003", "QS004", "QS005", "QS009", "QS010")
+# Rules that run only when `select` names them: QS002 is the one reason to import sqlglot
+# for a clean file, and its verdict ("sqlglot cannot parse this") is about other tools.
+OPT_IN_CODES = frozenset({"QS002"})
 _SCHEMA_TABLE_RE = re.compile(r"^table sqlite_(?:temp_)?(?:master|schema) may not be modified$")
 _NO_SUCH_RE = re.compile(r"^no such (?:table|column|index|view|trigger|constraint): (.+)$")
 
@@ -95,6 +104,8 @@ class Options:
         return self.target == tuple(sqlite3.sqlite_version_info)
 
     def selected(self, code: str) -> bool:
+        if code in OPT_IN_CODES and code not in self.select:
+            return False  # only when named: `--select QS002`
         if self.select and not any(code.startswith(p) or p == "ALL" for p in self.select):
             return False
         return not any(code.startswith(p) or p == "ALL" for p in self.ignore)
@@ -354,7 +365,33 @@ class _Linter:
             if kind != "file" and not reported_error and self.options.selected("QS002") \
                     and not is_sqlglot_blind_spot(piece.text):
                 self._to_parse.append((raws, display, piece))
+        if local and (wants_rewrite(error) or any(r.finding.code in FOREIGN_SYNTAX_CODES for r in local)):
+            self._offer_sqlite_form(piece, shadow, local)
         raws.extend(local)
+
+    def _offer_sqlite_form(self, piece: SqlPiece, shadow: Shadow, local: list[_Raw]) -> None:
+        """Add the engine-checked SQLite form of a rejected statement to its first error."""
+        foreign = [r.finding.code for r in local if r.finding.code in FOREIGN_SYNTAX_CODES]
+        first = next((i for i, r in enumerate(local) if r.finding.severity is Severity.ERROR),
+                     next((i for i, r in enumerate(local) if r.finding.code in foreign), None))
+        if first is None:
+            return
+        schema = shadow.conn if shadow.known else None
+        found = fix_for(piece, schema)
+        if found is None:
+            return
+        rewrite, fix = found
+        # SQLite accepts `INT AFTER b` too: a rewrite must also satisfy the rules that fired
+        again = Statement(rewrite, piece.section, self.options.target, schema, piece.call)
+        for code in foreign:
+            try:
+                if list(self.rules[code].check(again) or ()):
+                    return
+            except Exception:  # noqa: BLE001 - a rule bug: no suggestion rather than a crash
+                return
+        raw = local[first]
+        finding = replace(raw.finding, message=f"{raw.finding.message}; SQLite form: {rewrite}", fix=fix)
+        local[first] = _Raw(finding, raw.anchors)
 
     def flush_parses(self) -> None:
         """Give sqlglot the statements QS002 waits on, all in one run (about twice as fast as
@@ -408,10 +445,42 @@ class _Linter:
                             stmt.normalized if stmt is not None else ""), frozenset(anchors))
 
 
-def _following(pieces: list[SqlPiece], index: int) -> tuple[str, ...]:
+class _Following(Sequence):
+    """The SQL after ``pieces[index]`` in the same section of the file, read on demand.
+
+    A view, not a copy: copying the later statements for every statement made a file of n
+    statements cost n² (8,000 statements: 32 million copies, 5 s of an 8 s lint)."""
+
+    __slots__ = ("_pieces", "_start", "_section", "_texts")
+
+    def __init__(self, pieces: list[SqlPiece], index: int) -> None:
+        self._pieces, self._start, self._section = pieces, index + 1, pieces[index].section
+        self._texts: tuple[str, ...] | None = None
+
+    def __iter__(self):
+        section = self._section
+        for piece in itertools.islice(self._pieces, self._start, None):
+            if piece.section == section:
+                yield piece.text
+
+    def __bool__(self) -> bool:
+        return next(iter(self), None) is not None
+
+    def _all(self) -> tuple[str, ...]:
+        if self._texts is None:
+            self._texts = tuple(iter(self))  # tuple(self) would ask len(), which asks this
+        return self._texts
+
+    def __len__(self) -> int:
+        return len(self._all())
+
+    def __getitem__(self, index):
+        return self._all()[index]
+
+
+def _following(pieces: list[SqlPiece], index: int) -> _Following:
     """The SQL after ``pieces[index]`` in the same section of the file."""
-    section = pieces[index].section
-    return tuple(p.text for p in pieces[index + 1:] if p.section == section)
+    return _Following(pieces, index)
 
 
 _LOCAL = tuple(sqlite3.sqlite_version_info)
@@ -527,7 +596,8 @@ def lint_sql(sql: str, *, path: str = "<sql>", schema: str | Sequence[str] | Non
     return sort_findings(_finish(result, options, linter.rules, path))
 
 
-def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1) -> list[Finding]:
+def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1,
+               cache: bool = False) -> list[Finding]:
     """Lint migration files and folders (the configured migrations folder when ``paths`` is
     empty). Each file is checked against the schema its earlier siblings build; only the
     files named (or found in the folders named) are reported on.
@@ -537,28 +607,51 @@ def lint_paths(paths: Iterable[str | os.PathLike], *, settings, jobs: int = 1) -
     files before its share build, then checks its share. ``0`` means one per usable CPU, up
     to 8. The findings are the same either way.
 
+    ``cache``: reuse and keep findings and schema states in ``.qscaffold_cache/`` beside the
+    ``pyproject.toml`` that gave the settings (else in the current folder); see
+    :mod:`qscaffold.lint.cache`. The findings are the same either way.
+
     Raises :class:`UsageError` for a missing path or a bad setting.
     """
     options = make_options(settings.target_sqlite, settings.select, settings.ignore)
     targets = collect_files(list(paths) or [settings.migrations_dir])
+    store = None
+    if cache:
+        from .cache import LintCache
+
+        pyproject = getattr(settings, "pyproject", None)
+        root = pyproject.parent if pyproject is not None else Path.cwd()
+        store = LintCache.open(root, options, all_rules())
     by_folder: dict[Path, set[Path]] = {}
     for file in targets:
         by_folder.setdefault(file.parent, set()).add(file)
     findings: list[Finding] = []
     for folder, wanted in sorted(by_folder.items()):
         chain = _chain(folder, wanted)
+        keys = store.chain_keys(chain) if store is not None else None
+        if keys is not None:  # files whose verdicts are cached need no checking
+            twins = _shared_versions(chain)
+            for index, file in enumerate(chain):
+                hit = store.load_result(keys[index]) if file in wanted else None
+                if hit is not None:
+                    findings.extend(_cached_findings(hit, file, twins.get(file, ()), options))
+                    wanted = wanted - {file}
+            if not wanted:
+                continue
         shares = _shares(chain, wanted, _workers(jobs, len(wanted)))
         if len(shares) == 1:
-            findings.extend(_lint_share(chain, wanted, *shares[0], options))
+            findings.extend(_lint_share(chain, wanted, *shares[0], options, store, keys))
             continue
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(len(shares), mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_lint_share, chain, wanted, start, stop, options)
+            futures = [pool.submit(_lint_share, chain, wanted, start, stop, options, store, keys)
                        for start, stop in shares]
             for future in futures:
                 findings.extend(future.result())
+    if store is not None:
+        store.prune()
     return sort_findings(findings)
 
 
@@ -602,34 +695,85 @@ def _shares(chain: list[Path], wanted: set[Path], workers: int) -> list[tuple[in
 
 
 def _lint_share(chain: list[Path], wanted: set[Path], start: int, stop: int,
-                options: Options) -> list[Finding]:
+                options: Options, store=None, keys: list[str | None] | None = None) -> list[Finding]:
     """Findings for the wanted files of ``chain[start:stop]``, after replaying the files
-    before ``start``."""
+    before ``start`` (from the nearest schema state the cache holds, when ``store``)."""
     linter = _Linter(options)
-    results: list[tuple[_FileResult, str]] = []
-    shadow = Shadow(known=not _starts_after_a_baseline(chain))
+    results: list[tuple[_FileResult, str, int]] = []
+    begin, shadow = 0, None
+    if store is not None:
+        begin, shadow = _nearest_state(store, keys, chain, wanted, start)
+    if shadow is None:
+        shadow = Shadow(known=not _starts_after_a_baseline(chain))
+    first = next((i for i in range(start, stop) if chain[i] in wanted), stop)
     try:
         twins = _shared_versions(chain)
-        for index, file in enumerate(chain[:stop]):
-            ex = extract(file)
+        for index in range(begin, stop):
+            file = chain[index]
             report = file in wanted and index >= start
+            # the state before the first file checked (it is the one edited next, likely),
+            # before the newest file, and every _CHECKPOINT_EVERY files: not before each one,
+            # which would write the schema once per file
+            if store is not None and index and (index == first or index == len(chain) - 1
+                                                or index % _CHECKPOINT_EVERY == 0):
+                store.store_state(keys[index - 1], shadow.state())
+            ex = extract(file)
             shadow.focus_on([p.text for p in (ex.pieces if report else ex.up_pieces())])
             if report:
                 display = str(file)
-                result = linter.lint_file(ex, shadow, display)
-                for other in twins.get(file, ()):
-                    result.raws.append(linter._raw(
-                        display, 1, 1, "QS906", None,
-                        f"version {parse_filename(file.name)[0]} is also used by "
-                        f"{other.name}: renumber one of them", (1,)))
-                results.append((result, display))
+                results.append((linter.lint_file(ex, shadow, display), display, index))
             else:
                 linter.replay_only(ex, shadow)
             shadow.settle()
     finally:
         shadow.close()
     linter.flush_parses()
-    return [f for result, display in results for f in _finish(result, options, linter.rules, display)]
+    findings = []
+    for result, display, index in results:
+        if store is not None:
+            store.store_result(keys[index], result.raws, result.noqas)
+        result.raws.extend(_twin_raws(chain[index], twins.get(chain[index], ()), display, linter.rules))
+        findings.extend(_finish(result, options, linter.rules, display))
+    return findings
+
+
+# A schema state is kept in the cache at least this often along a chain (see lint.cache).
+_CHECKPOINT_EVERY = 100
+
+
+def _nearest_state(store, keys, chain: list[Path], wanted: set[Path], start: int):
+    """``(index, shadow)``: the latest schema state the cache holds for a file at or before
+    the first one to check, or ``(0, None)``."""
+    first = next((i for i in range(start, len(chain)) if chain[i] in wanted), start)
+    for index in range(first, 0, -1):
+        if store.has_state(keys[index - 1]):
+            state = store.load_state(keys[index - 1])
+            if state is not None:
+                try:
+                    return index, Shadow.restored(state)
+                except (KeyError, TypeError, ValueError):
+                    return 0, None
+    return 0, None
+
+
+def _twin_raws(file: Path, others, display: str, rules) -> list[_Raw]:
+    """QS906 for a Python migration that shares its version with other files."""
+    out = []
+    for other in others:
+        finding = Finding(display, 1, 1, "QS906", rules["QS906"].severity,
+                          f"version {parse_filename(file.name)[0]} is also used by "
+                          f"{other.name}: renumber one of them")
+        out.append(_Raw(finding, frozenset({1})))
+    return out
+
+
+def _cached_findings(hit, file: Path, others, options: Options) -> list[Finding]:
+    rules = all_rules()
+    display = str(file)
+    result = _FileResult(raws=[_Raw(f, anchors) for f, anchors in hit.findings(display)],
+                         noqas=list(hit.noqas))
+    result.raws.extend(_twin_raws(file, others, display, rules))
+    return _finish(result, options, rules, display)
 
 
 def collect_files(paths: Iterable[str | os.PathLike]) -> list[Path]:

@@ -192,8 +192,10 @@ def sql_pieces(text: str) -> list[SqlPiece]:
     markers = [(m.start(), next(g for g in m.groups() if g).lower())
                for m in _SECTION_MARKER_RE.finditer(text)] if "--" in text else []
     pieces = []
+    line, counted = 1, 0  # newlines counted up to offset `counted`: linear in the file
     for stmt in split_statements(text):
-        line = text.count("\n", 0, stmt.start) + 1
+        line += text.count("\n", counted, stmt.start)
+        counted = stmt.start
         column = stmt.start - text.rfind("\n", 0, stmt.start)
         end_line = line + stmt.text.count("\n")
         section = None

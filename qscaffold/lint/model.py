@@ -16,6 +16,7 @@ from enum import Enum
 from functools import cached_property
 from pathlib import Path
 
+from ..schema.quote import always_quoted
 from ..sql import first_keywords, split_statements, tokenize
 
 from ..config import Version, parse_version  # noqa: F401 - re-exported for rules and the CLI
@@ -40,10 +41,14 @@ class Finding:
     severity: Severity
     message: str
     statement: str = ""  # the SQL it is about (normalised whitespace), for fingerprints
+    fix: object = None  # a suggest.Fix: an engine-checked SQLite form of the statement
 
     def to_dict(self) -> dict:
-        return {"path": self.path, "line": self.line, "column": self.column, "code": self.code,
+        data = {"path": self.path, "line": self.line, "column": self.column, "code": self.code,
                 "severity": self.severity.value, "message": self.message}
+        if self.fix is not None:
+            data["fix"] = self.fix.to_dict()
+        return data
 
 
 def format_version(version: Version) -> str:
@@ -131,8 +136,7 @@ def _as_new_connection(conn: sqlite3.Connection, saved, like: bool) -> None:
     ).fetchall()
     order = {"trigger": 0, "view": 1, "index": 2, "table": 3}
     for kind, name in sorted(temp, key=lambda row: order[row[0]]):
-        quoted = '"' + name.replace('"', '""') + '"'
-        conn.execute(f"DROP {kind.upper()} IF EXISTS temp.{quoted}")
+        conn.execute(f"DROP {kind.upper()} IF EXISTS temp.{always_quoted(name)}")
 
 
 def _quiet_sqlglot() -> None:
@@ -244,7 +248,9 @@ class Statement:
 
     @cached_property
     def tree(self):
-        """The sqlglot expression, or ``None`` when sqlglot could not really parse it."""
+        """The sqlglot expression, or ``None`` when sqlglot could not really parse it. Only
+        QS002 (opt-in) reads it: the rules read SQLite's grammar themselves; reading it
+        imports sqlglot."""
         return self._parsed[0]
 
     @cached_property

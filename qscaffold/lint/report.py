@@ -184,6 +184,8 @@ def render_sarif(findings: list[Finding], *, rules=None) -> str:
         }
         if f.code in index:
             result["ruleIndex"] = index[f.code]
+        if f.fix is not None:
+            result["fixes"] = [_sarif_fix(f.fix, location["physicalLocation"]["artifactLocation"])]
         results.append(result)
     document = {
         "$schema": SARIF_SCHEMA,
@@ -203,6 +205,21 @@ def render_sarif(findings: list[Finding], *, rules=None) -> str:
     import json
 
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _sarif_fix(fix, artifact: dict) -> dict:
+    """SARIF's ``fix``: one replacement of the statement by its engine-checked SQLite form."""
+    return {
+        "description": {"text": f"Use the SQLite form: {fix.replacement}"},
+        "artifactChanges": [{
+            "artifactLocation": artifact,
+            "replacements": [{
+                "deletedRegion": {"startLine": fix.line, "startColumn": fix.column,
+                                  "endLine": fix.end_line, "endColumn": fix.end_column},
+                "insertedContent": {"text": fix.replacement},
+            }],
+        }],
+    }
 
 
 def _artifact_uri(path: str, root: Path) -> tuple[str, str | None]:

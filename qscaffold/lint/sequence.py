@@ -21,6 +21,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 
+from ..schema.quote import always_quoted
 from .model import Statement, scratch
 
 _BROKEN_RE = re.compile(r"^error in (view|trigger) (.+?): (.*)$", re.S)
@@ -114,9 +115,8 @@ def broken_dependents(conn: sqlite3.Connection) -> dict[tuple[str, str], str]:
                     break
                 kind, name, message = match.groups()
                 found[(kind, name)] = f"no longer compiles: {message}"
-                quoted = '"' + name.replace('"', '""') + '"'
                 try:
-                    conn.execute(f"DROP {kind.upper()} {quoted}")
+                    conn.execute(f"DROP {kind.upper()} {always_quoted(name)}")
                 except sqlite3.Error:
                     break
     return found

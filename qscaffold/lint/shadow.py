@@ -26,6 +26,7 @@ import sqlite3
 from collections.abc import Iterable
 from contextlib import contextmanager
 
+from ..schema.quote import always_quoted
 from ..sql import first_keywords
 from .model import CONNECTION_PRAGMAS, READ_CONNECTION_PRAGMAS, ShadowConnection, scratch
 from .names import bases
@@ -362,6 +363,29 @@ class Shadow:
         self._loaded = []
         self._rowids = {}
 
+    # -- saved states (the lint cache) ---------------------------------------------
+
+    def state(self) -> dict:
+        """What the next file meets, as plain data (JSON-ready): the catalog, whether the
+        schema is known, the words of failed DDL and the connection settings. Between files
+        only (after :meth:`settle`)."""
+        catalog = self.catalog
+        return {"known": self.known, "failed_words": sorted(self.failed_words),
+                "pragmas": dict(self._pragmas), "seq": catalog._seq,
+                "entries": [[e.seq, e.temp, e.type, e.name, e.tbl_name, e.sql]
+                            for e in sorted(catalog.entries.values(), key=lambda e: e.seq)]}
+
+    @classmethod
+    def restored(cls, state: dict) -> "Shadow":
+        """A shadow in the state :meth:`state` described (no SQL is run until :meth:`focus`)."""
+        shadow = cls(known=bool(state["known"]))
+        shadow.failed_words = set(state["failed_words"])
+        shadow._pragmas = {str(k): bool(v) for k, v in state["pragmas"].items()}
+        for seq, temp, type_, name, tbl_name, sql in state["entries"]:
+            shadow.catalog.add(_Entry(int(seq), bool(temp), type_, name, tbl_name, sql))
+        shadow.catalog._seq = int(state["seq"])
+        return shadow
+
     # -- statements -----------------------------------------------------------------
 
     @contextmanager
@@ -383,7 +407,7 @@ class Shadow:
     def probe_with_stub(self, sql: str, table: str) -> str | None:
         """SQLite's verdict on ``sql`` once a stub table ``table`` exists (undone after)."""
         with self.scratch(fresh=False) as view:
-            quoted = '"' + table.replace('"', '""') + '"'
+            quoted = always_quoted(table)
             if view._run(f"CREATE TABLE {quoted} (_qs_stub)") is not None:
                 return None
             return view.replay(sql)

@@ -12,35 +12,31 @@ The names below are what ``qscaffold.schema`` offered as a single module; they s
 
 from __future__ import annotations
 
-from .create import Item, TableDefinition, split_definition
-from .features import FEATURES, Version
-from .plans import (
-    NATIVE_DROP_COLUMN,
-    Column,
-    Dependents,
-    Plan,
-    Schema,
-    SchemaObject,
-    Table,
-    column_down_plan,
-    dependents,
-    drop_column_plan,
-    index_columns,
-    mentions,
-    names_in,
-    read_columns,
-    read_schema,
-    rebuild,
-    restore_plan,
-    restored_as,
-    schema_ddl,
-)
-from .quote import KEYWORDS, if_not_exists, quote_identifier, quote_string
+import importlib
 
-__all__ = [
-    "FEATURES", "KEYWORDS", "NATIVE_DROP_COLUMN", "Column", "Dependents", "Item", "Plan", "Schema",
-    "SchemaObject", "Table", "TableDefinition", "Version", "column_down_plan", "dependents",
-    "drop_column_plan", "if_not_exists", "index_columns", "mentions", "names_in", "quote_identifier",
-    "quote_string", "read_columns", "read_schema", "rebuild", "restore_plan", "restored_as",
-    "schema_ddl", "split_definition",
-]
+# Names are loaded on first use (PEP 562), so that importing the quoter or the feature table
+# (the runner's start-up path) does not load the CREATE TABLE reader and the plans.
+_HOMES = {
+    "Item": "create", "TableDefinition": "create", "split_definition": "create",
+    "FEATURES": "features", "Version": "features",
+    "KEYWORDS": "quote", "if_not_exists": "quote", "quote_identifier": "quote", "quote_string": "quote",
+    **{name: "plans" for name in (
+        "NATIVE_DROP_COLUMN", "Column", "Dependents", "Plan", "Schema", "SchemaObject", "Table",
+        "column_down_plan", "dependents", "drop_column_plan", "index_columns", "mentions", "names_in",
+        "read_columns", "read_schema", "rebuild", "restore_plan", "restored_as", "schema_ddl")},
+}
+
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'qscaffold.schema' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{home}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOMES))

@@ -28,9 +28,10 @@ from ..errors import UsageError
 from ..sql import tokenize
 from .create import renamed
 from .expressions import same_expression, same_expressions, same_statement
-from .features import Version, format_version, has
+from .features import FEATURES, Version, format_version, has
 from .model import Column, Schema, Table, read_model
 from .normalize import display, normal_tokens
+from .quote import if_not_exists
 from .quote import quote_identifier as q
 from .quote import quote_string
 
@@ -42,6 +43,7 @@ class Step:
     sql: str
     comment: str = ""
     destroys_data: bool = False
+    loss: str = ""  # what it destroys: "table", "column" or "values" (of columns a rebuild drops)
 
     def to_dict(self) -> dict:
         return {"sql": self.sql + ";", "comment": self.comment, "destroys_data": self.destroys_data}
@@ -207,6 +209,15 @@ def plan_diff(old: Schema, new: Schema, *, renames=(), target: Version | None = 
         else:
             rebuilt[key] = _rebuild(plan, a, b, taken, column_maps.get(key, {}), rows)
 
+    for table in created + [new_tables[k] for k in rebuilt]:
+        needs = [(f, what) for f, what in (("strict", "STRICT"), ("generated-columns", "generated columns"))
+                 if (table.strict if f == "strict" else any(c.is_generated for c in table.columns))]
+        for feature, what in needs:
+            if not has(feature, target):
+                plan.warnings.append(
+                    f"{table.name}: uses {what}, which SQLite {format_version(target)} (--target-sqlite) does "
+                    f"not have (from {format_version(FEATURES[feature])}); the CREATE TABLE fails there")
+
     # what must be dropped first and created again after
     gone_tables = {t.name.lower() for t in dropped} | set(recreated)
     reshaped = set(rebuilt) | {k for k, steps in native.items() if any(" DROP COLUMN " in s.sql for s in steps)}
@@ -240,9 +251,11 @@ def plan_diff(old: Schema, new: Schema, *, renames=(), target: Version | None = 
     drop_indexes: list[str] = []
     for index in old.objects("index"):
         on = index.table.lower()
-        if on in gone_tables or on in rebuilt:
+        if on in gone_tables:
             continue
         mine = new.entry("index", index.name)
+        if on in rebuilt and mine is not None and same_statement(index.sql, mine.sql):
+            continue  # goes with the old table and is created again after the rebuild
         if mine is None or not same_statement(index.sql, mine.sql):
             drop_indexes.append(index.name.lower())
 
@@ -258,13 +271,13 @@ def plan_diff(old: Schema, new: Schema, *, renames=(), target: Version | None = 
         if index.name.lower() in drop_indexes:
             steps.append(Step(f"DROP INDEX IF EXISTS {q(index.name)}"))
     for table in dropped:
-        steps.append(Step(f"DROP TABLE {q(table.name)}",
-                          f"DESTROYS DATA: table {table.name} and all its rows are dropped", True))
+        steps.append(Step(f"DROP TABLE IF EXISTS {q(table.name)}",
+                          f"DESTROYS DATA: table {table.name} and all its rows are dropped", True, "table"))
     for key in recreated:
         a = old_tables[key]
-        steps.append(Step(f"DROP TABLE {q(a.name)}",
+        steps.append(Step(f"DROP TABLE IF EXISTS {q(a.name)}",
                           f"DESTROYS DATA: virtual table {a.name} changed; it is dropped and created "
-                          "again, empty (refill it from its source)", True))
+                          "again, empty (refill it from its source)", True, "table"))
     for table in sorted(created + [new_tables[k] for k in recreated], key=lambda t: t.order):
         steps.append(Step(_create(table.sql)))
     for key in common:
@@ -323,6 +336,8 @@ def _check_hints(old: Schema, new: Schema, tables: dict[str, str], columns: dict
 
 
 def _suggest_column_renames(plan: SchemaDiff, a: Table, b: Table, hints: dict) -> None:
+    if any(table in (a.name.lower(), b.name.lower()) for table, _ in hints):
+        return  # the user has said what was renamed here
     gone = [c.name for c in a.columns if b.column(c.name) is None]
     came = [c.name for c in b.columns if a.column(c.name) is None]
     if gone and came:
@@ -355,7 +370,12 @@ def replay(schema: Schema) -> sqlite3.Connection:
 
 
 def _create(sql: str) -> str:
-    return sql.rstrip().rstrip(";")
+    """TO's CREATE statement as written, with IF NOT EXISTS (as every scaffolded file has)."""
+    sql = sql.rstrip().rstrip(";")
+    try:
+        return if_not_exists(sql)
+    except ValueError:  # CREATE TEMP …: kept as written
+        return sql
 
 
 # -- native ALTER -------------------------------------------------------------------------
@@ -380,7 +400,8 @@ def _native(a: Table, b: Table, old: Schema, target: Version) -> list[Step] | No
         return None
     t = q(b.name)
     steps = [Step(f"ALTER TABLE {t} DROP COLUMN {q(c.name)}",
-                  f"DESTROYS DATA: column {b.name}.{c.name} and its values are dropped", True) for c in removed]
+                  f"DESTROYS DATA: column {b.name}.{c.name} and its values are dropped", True, "column")
+             for c in removed]
     steps += [Step(f"ALTER TABLE {t} ADD COLUMN {definitions[c.name.lower()]}") for c in added]
     conn = sqlite3.connect(":memory:", isolation_level=None)
     try:
@@ -456,7 +477,7 @@ def _rebuild(plan: SchemaDiff, a: Table, b: Table, taken: set[str], column_map: 
             expr = f"CAST({expr} AS {col.type})"
         if col.notnull and not source.notnull:
             if col.default is not None:
-                expr = f"coalesce({expr}, {col.default})"
+                expr = f"coalesce({expr}, {_default_value(col.default)})"
             elif has_rows is not False:
                 plan.warnings.append(
                     f"{b.name}.{col.name}: becomes NOT NULL without a DEFAULT: the copy fails on rows "
@@ -467,7 +488,7 @@ def _rebuild(plan: SchemaDiff, a: Table, b: Table, taken: set[str], column_map: 
             and c.name.lower() not in {v.lower() for v in column_map.values()}]
     t, nt = q(a.name), q(new_name)
     why = _why_rebuild(a, b)
-    steps = [Step(renamed(b.sql, new_name), f"rebuild {b.name}: {why}")]
+    steps = [Step(_create(renamed(b.sql, new_name)), f"rebuild {b.name}: {why}")]
     if targets:
         steps.append(Step(f"INSERT INTO {nt} ({', '.join(targets)})\n  SELECT {', '.join(sources)} FROM {t}"))
     if a.autoincrement and b.autoincrement:
@@ -476,11 +497,23 @@ def _rebuild(plan: SchemaDiff, a: Table, b: Table, taken: set[str], column_map: 
         steps.append(Step(f"INSERT INTO sqlite_sequence (name, seq)\n  SELECT {quote_string(new_name)}, seq "
                           f"FROM sqlite_sequence WHERE name = {quote_string(a.name)}"))
     if lost:
-        steps.append(Step(f"DROP TABLE {t}", f"DESTROYS DATA: the values of {', '.join(lost)} are not copied", True))
+        steps.append(Step(f"DROP TABLE IF EXISTS {t}", f"DESTROYS DATA: the values of {', '.join(lost)} are not copied", True,
+                          "values"))
     else:
-        steps.append(Step(f"DROP TABLE {t}"))
+        steps.append(Step(f"DROP TABLE IF EXISTS {t}"))
     steps.append(Step(f"ALTER TABLE {nt} RENAME TO {q(b.name)}"))
     return steps
+
+
+def _default_value(default: str) -> str:
+    """A column's DEFAULT as an expression: a default written as a bare word or in double
+    quotes is a string to SQLite's DDL, but would be a column name in a SELECT (and an error
+    where double-quoted strings are off)."""
+    tokens = tokenize(default)
+    if len(tokens) == 1 and tokens[0].kind in ("id", "word") and tokens[0].value not in (
+            "NULL", "TRUE", "FALSE", "CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"):
+        return quote_string(tokens[0].value if tokens[0].kind == "id" else tokens[0].text)
+    return default if len(tokens) <= 1 else f"({default})"
 
 
 def _keeps_rowid(a: Table, b: Table) -> bool:

@@ -20,10 +20,12 @@ difference between reading the schema in a few milliseconds and in tens of them.
 from __future__ import annotations
 
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
-from .create import table_clauses, table_options
+from ..sql import is_word, tokenize
+from .create import TableDefinition, split_definition, table_clauses, table_options
 from .normalize import normalize_sql
+from .quote import always_quoted, if_not_exists
 
 IGNORED_TABLES = frozenset({"metadata", "migration_history", "sqlite_sequence"})
 # The shadow tables SQLite's own virtual-table modules keep, by name suffix (for libraries
@@ -46,6 +48,7 @@ class Column:
     collation: str = ""  # COLLATE of the column definition, "" for the default (BINARY)
     generated: str = ""  # normalised expression of a generated column
     autoincrement: bool = False
+    declared_type: str = field(default="", compare=False, repr=False)  # the type as written
 
     def describe(self) -> str:
         parts = [self.type or "no type", "NOT NULL" if self.notnull else "nullable",
@@ -73,6 +76,10 @@ class Column:
     def storable(self) -> bool:
         """Whether an INSERT can name it (generated and hidden columns are not stored so)."""
         return self.hidden == 0
+
+    @property
+    def has_default(self) -> bool:
+        return self.default is not None and self.default.strip().upper() != "NULL"
 
 
 @dataclass(frozen=True)
@@ -120,6 +127,7 @@ class Table:
     kind: str = "table"  # "table", "virtual" or "shadow" (kept by a virtual table's module)
     sql: str = field(default="", compare=False, repr=False)  # the CREATE text as written
     order: int = field(default=0, compare=False, repr=False)  # creation order (rowid)
+    indexes: tuple[Entry, ...] = field(default=(), compare=False, repr=False)  # with SQL, in order
 
     def column(self, name: str) -> Column | None:
         wanted = name.lower()
@@ -127,7 +135,22 @@ class Table:
 
     @property
     def autoincrement(self) -> bool:
-        return any(c.autoincrement for c in self.columns)
+        return any(c.autoincrement for c in self.columns) or (
+            "AUTOINCREMENT" in self.sql.upper() and any(is_word(t, "AUTOINCREMENT") for t in tokenize(self.sql)))
+
+    @property
+    def virtual(self) -> bool:
+        return self.kind == "virtual"
+
+    @property
+    def definition(self) -> TableDefinition:
+        """The CREATE text split into its items, kept verbatim (for rebuilds)."""
+        return split_definition(self.sql)
+
+    @property
+    def storable_columns(self) -> list[Column]:
+        """Columns an INSERT can name (generated ones are computed)."""
+        return [c for c in self.columns if c.storable]
 
 
 @dataclass(frozen=True)
@@ -140,6 +163,14 @@ class Entry:
     sql: str
     order: int  # rowid: creation order
 
+    @property
+    def tbl_name(self) -> str:
+        return self.table
+
+    @property
+    def recreate_sql(self) -> str:
+        return if_not_exists(self.sql)
+
 
 @dataclass(frozen=True)
 class Schema:
@@ -151,9 +182,30 @@ class Schema:
     triggers: dict[str, tuple[str, str, str]]  # name -> (display name, table, normalised SQL)
     entries: dict[tuple[str, str], Entry] = field(default_factory=dict)  # (type, name) -> as written
     broken_views: frozenset[str] = frozenset()  # views that name something missing
+    names: frozenset[str] = frozenset()  # every name in sqlite_master, lower-cased
 
     def table(self, name: str) -> Table | None:
         return self.tables.get(name.lower())
+
+    def exists(self, name: str) -> bool:
+        return name.lower() in self.names
+
+    def index(self, name: str) -> Entry | None:
+        return self.entry("index", name)
+
+    @property
+    def all_objects(self) -> list[Entry]:
+        """Every index with SQL, view and trigger, in creation order."""
+        return sorted(self.entries.values(), key=lambda e: e.order)
+
+    @property
+    def foreign_keys(self) -> list[tuple[str, str, str | None, str]]:
+        """``(child table, child column, parent column or None for the key, parent table)``."""
+        out = []
+        for t in sorted(self.tables.values(), key=lambda t: t.order):
+            for fk in sorted(t.foreign_keys, key=lambda f: (f.table, f.columns)):
+                out += [(t.name, c, to, fk.table) for c, to in zip(fk.columns, fk.to)]
+        return out
 
     def entry(self, kind: str, name: str) -> Entry | None:
         return self.entries.get((kind, name.lower()))
@@ -222,8 +274,16 @@ def read_model(conn: sqlite3.Connection, *, check_views: bool = False,
             entries[("trigger", name.lower())] = Entry(kind, name, table, sql, rowid)
         elif kind == "index" and sql is not None and not ignored(table):
             entries[("index", name.lower())] = Entry(kind, name, table, sql, rowid)
+    by_table: dict[str, list[Entry]] = {}
+    for (kind, _key), entry in sorted(entries.items(), key=lambda item: item[1].order):
+        if kind == "index":
+            by_table.setdefault(entry.table.lower(), []).append(entry)
+    for key, found in by_table.items():
+        if key in tables:
+            tables[key] = replace(tables[key], indexes=tuple(found))
     broken = frozenset(_broken_views(conn, views)) if check_views else frozenset()
-    return Schema(tables, indexes, views, triggers, entries, broken)
+    names = frozenset(name.lower() for _k, name, _t, _s, _r in rows)
+    return Schema(tables, indexes, views, triggers, entries, broken, names)
 
 
 # The name verify has always used for it.
@@ -280,7 +340,7 @@ def _table(name: str, sql: str | None, rowid: int, kind: str, column_rows, fk_ro
     without_rowid, strict = table_options(sql) if kind != "virtual" else (False, False)
     columns = tuple(
         Column(col, (type_ or "").upper(), bool(notnull), None if default is None else str(default).strip(),
-               pk, hidden, **extras.get(col.lower(), {}))
+               pk, hidden, **extras.get(col.lower(), {}), declared_type=type_ or "")
         for col, type_, notnull, default, pk, hidden in column_rows
     )
     grouped: dict[int, list] = {}
@@ -315,7 +375,19 @@ def _broken_views(conn: sqlite3.Connection, views: dict) -> list[str]:
     out = []
     for key, (name, _sql) in views.items():
         try:
-            conn.execute(f'SELECT * FROM main."{name.replace(chr(34), chr(34) * 2)}" LIMIT 0').fetchall()
+            conn.execute(f"SELECT * FROM main.{always_quoted(name)} LIMIT 0").fetchall()
         except sqlite3.Error:
             out.append(key)
     return out
+
+
+def read_columns(conn: sqlite3.Connection, table: str) -> list[Column]:
+    """``table``'s columns as ``PRAGMA table_xinfo`` reports them, in order."""
+    row = conn.execute("SELECT sql FROM main.sqlite_master WHERE type = 'table' AND name = ?",
+                       (table,)).fetchone()
+    _checks, extras = table_clauses(row[0] if row else None)
+    return [
+        Column(r[1], (r[2] or "").upper(), bool(r[3]), None if r[4] is None else str(r[4]).strip(), r[5], r[6],
+               **extras.get(r[1].lower(), {}), declared_type=r[2] or "")
+        for r in conn.execute("SELECT * FROM pragma_table_xinfo(?)", (table,))
+    ]

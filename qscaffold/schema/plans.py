@@ -1,8 +1,9 @@
 """Rebuild plans for ``qscaffold new``: tables split into items, their indexes,
 triggers and views, what references a column, and the plans that drop or restore one.
 
-Everything here reads an open ``sqlite3.Connection`` (never writes to it) and returns
-plain data: lists of SQL statements that a migration file then runs. A table is rebuilt
+Everything here reads the one schema model (:mod:`.model`, read from a connection that is
+never written to) and returns plain data: lists of SQL statements that a migration file
+then runs. A table is rebuilt
 from its own ``CREATE TABLE`` text in ``sqlite_master``, split at top-level commas, so the
 other columns keep their types, keys, constraints, defaults, collations and foreign keys
 exactly as written.
@@ -17,6 +18,7 @@ from ..errors import UsageError
 from ..sql import Token, close_paren, depth_map, is_op, is_word, split_top, tokenize
 from .create import Item, TableDefinition, split_definition
 from .features import FEATURES, Version
+from .model import Column, Entry, Schema, Table, read_columns, read_model  # noqa: F401
 from .quote import if_not_exists, quote_identifier
 
 NATIVE_DROP_COLUMN: Version = FEATURES["drop-column"]
@@ -37,127 +39,9 @@ def mentions(sql: str, name: str) -> bool:
 # -- reading a schema -------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SchemaObject:
-    """A row of ``sqlite_master`` (indexes with SQL, views and triggers)."""
-
-    type: str
-    name: str
-    tbl_name: str
-    sql: str
-    order: int  # rowid: creation order
-
-    @property
-    def recreate_sql(self) -> str:
-        return if_not_exists(self.sql)
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column as ``PRAGMA table_xinfo`` reports it."""
-
-    name: str
-    type: str
-    notnull: bool
-    default: str | None
-    pk: int
-    hidden: int  # 0 plain, 1 hidden (virtual tables), 2/3 generated
-
-    @property
-    def generated(self) -> bool:
-        return self.hidden in (2, 3)
-
-    @property
-    def has_default(self) -> bool:
-        return self.default is not None and self.default.strip().upper() != "NULL"
-
-
-@dataclass
-class Table:
-    """One table: its CREATE text, columns, and the objects built on it."""
-
-    name: str
-    sql: str
-    columns: list[Column]
-    indexes: list[SchemaObject]  # indexes with SQL (not the automatic ones of UNIQUE/PK)
-    virtual: bool = False
-
-    def column(self, name: str) -> Column | None:
-        wanted = name.lower()
-        return next((c for c in self.columns if c.name.lower() == wanted), None)
-
-    @property
-    def autoincrement(self) -> bool:
-        return any(is_word(t, "AUTOINCREMENT") for t in tokenize(self.sql))
-
-    @property
-    def definition(self) -> TableDefinition:
-        return split_definition(self.sql)
-
-    @property
-    def storable_columns(self) -> list[Column]:
-        """Columns an INSERT can name (generated ones are computed)."""
-        return [c for c in self.columns if not c.generated and c.hidden == 0]
-
-
-@dataclass
-class Schema:
-    """The tables, indexes, views and triggers of one database (``main``)."""
-
-    tables: dict[str, Table]  # by lower-cased name
-    objects: list[SchemaObject]  # every index with SQL, view and trigger, in creation order
-    names: set[str]  # every object name, lower-cased
-    foreign_keys: list[tuple[str, str, str | None, str]] = field(default_factory=list)
-    # (child table, child column, parent column or None for the primary key, parent table)
-
-    def table(self, name: str) -> Table | None:
-        return self.tables.get(name.lower())
-
-    def exists(self, name: str) -> bool:
-        return name.lower() in self.names
-
-    def index(self, name: str) -> SchemaObject | None:
-        wanted = name.lower()
-        return next((o for o in self.objects if o.type == "index" and o.name.lower() == wanted), None)
-
-
-def read_columns(conn: sqlite3.Connection, table: str) -> list[Column]:
-    """``table``'s columns as ``PRAGMA table_xinfo`` reports them, in order."""
-    return [
-        Column(r[1], r[2] or "", bool(r[3]), r[4], r[5], r[6])
-        for r in conn.execute("SELECT * FROM pragma_table_xinfo(?)", (table,))
-    ]
-
-
-def read_schema(conn: sqlite3.Connection) -> Schema:
-    """Everything in ``conn``'s main schema that ``new`` needs, read in one pass."""
-    rows = conn.execute(
-        "SELECT rowid, type, name, tbl_name, sql FROM sqlite_master ORDER BY rowid"
-    ).fetchall()
-    tables: dict[str, Table] = {}
-    objects: list[SchemaObject] = []
-    names: set[str] = set()
-    for rowid, kind, name, tbl_name, sql in rows:
-        names.add(name.lower())
-        if kind == "table":
-            if name.startswith("sqlite_") or sql is None:
-                continue
-            columns = read_columns(conn, name)
-            virtual = sql.upper().lstrip().startswith("CREATE VIRTUAL")
-            tables[name.lower()] = Table(name, sql, columns, [], virtual)
-        elif sql is not None and kind in ("index", "view", "trigger"):
-            objects.append(SchemaObject(kind, name, tbl_name, sql, rowid))
-    for obj in objects:
-        if obj.type == "index" and obj.tbl_name.lower() in tables:
-            tables[obj.tbl_name.lower()].indexes.append(obj)
-    fks = []
-    for table in tables.values():
-        if table.virtual:
-            continue
-        for r in conn.execute("SELECT \"table\", \"from\", \"to\" FROM pragma_foreign_key_list(?)",
-                              (table.name,)):
-            fks.append((table.name, r[1], r[2], r[0]))
-    return Schema(tables, objects, names, fks)
+# The plans read the one schema model (:mod:`.model`); these are its names for them.
+SchemaObject = Entry
+read_schema = read_model
 
 
 def index_columns(index_sql: str) -> list[str]:
@@ -207,13 +91,13 @@ def dependents(schema: Schema, table: str) -> Dependents:
     changed = True
     while changed:
         changed = False
-        for obj in schema.objects:
+        for obj in schema.all_objects:
             if obj.type == "view" and obj not in views and names_in(obj.sql) & affected:
                 views.append(obj)
                 affected.add(obj.name.lower())
                 changed = True
     triggers = [
-        o for o in schema.objects
+        o for o in schema.all_objects
         if o.type == "trigger" and (o.tbl_name.lower() in affected or names_in(o.sql) & affected)
     ]
     return Dependents(sorted(views, key=lambda o: o.order), triggers)
@@ -298,7 +182,7 @@ def restore_plan(table: Table, schema: Schema, missing: Column | None = None) ->
 
 def restored_as(column: Column) -> str:
     """What a column put back by :func:`restore_plan` holds in every row."""
-    if column.generated:
+    if column.is_generated:
         return "its computed value"
     if column.has_default:
         return f"its default, {column.default}"

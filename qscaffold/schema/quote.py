@@ -20,7 +20,7 @@ UPDATE USING VACUUM VALUES VIEW VIRTUAL WHEN WHERE WINDOW WITH WITHOUT
 """.split())
 
 _BARE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_CREATE_PREFIX_RE = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+)?(?:INDEX|VIEW|TRIGGER|TABLE)\s+", re.I)
+_CREATE_PREFIX_RE = re.compile(r"^\s*CREATE\s+(?:UNIQUE\s+|VIRTUAL\s+)?(?:INDEX|VIEW|TRIGGER|TABLE)\s+", re.I)
 
 
 def quote_identifier(name: str) -> str:

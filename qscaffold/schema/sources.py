@@ -7,13 +7,15 @@ message names the file, and for a schema file the line with SQLite's own message
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import UsageError
+from ..errors import QscaffoldError, UsageError
 from ..sql import first_keywords, split_statements
+from .quote import always_quoted
 from .model import Schema, read_model
 
 SQLITE_HEADER = b"SQLite format 3\x00"
@@ -27,17 +29,19 @@ class Source:
     kind: str  # "migrations", "database" or "sql"
     connection: sqlite3.Connection
     schema: Schema
+    closing: contextlib.ExitStack | None = None  # a database's private copy, removed on close
 
     def close(self) -> None:
         self.connection.close()
+        if self.closing is not None:
+            self.closing.close()
 
     def has_rows(self, table: str) -> bool | None:
         """Whether ``table`` has rows (``None`` when unknown: a schema file has none)."""
         if self.kind == "sql":
             return None
         try:
-            quoted = '"' + table.replace('"', '""') + '"'
-            return self.connection.execute(f"SELECT 1 FROM main.{quoted} LIMIT 1").fetchone() is not None
+            return self.connection.execute(f"SELECT 1 FROM main.{always_quoted(table)} LIMIT 1").fetchone() is not None
         except sqlite3.Error:
             return None
 
@@ -46,6 +50,7 @@ def open_source(source: str | os.PathLike, *, check_views: bool = True) -> Sourc
     """Open ``source`` and read its schema (the caller closes it)."""
     label = os.fspath(source)
     path = Path(label).expanduser()
+    closing = None
     if path.is_dir():
         conn = replay_migrations(path)
         kind = "migrations"
@@ -56,14 +61,17 @@ def open_source(source: str | os.PathLike, *, check_views: bool = True) -> Sourc
         conn = load_schema_file(path, label)
         kind = "sql"
     else:
-        conn = open_database(path, label)
+        closing = contextlib.ExitStack()
+        conn = open_database(path, label, closing)
         kind = "database"
     try:
         schema = read_model(conn, check_views=check_views)
     except sqlite3.Error as exc:
         conn.close()
+        if closing is not None:
+            closing.close()
         raise UsageError(f"{label}: cannot read its schema: {exc}") from None
-    return Source(label, kind, conn, schema)
+    return Source(label, kind, conn, schema, closing)
 
 
 def replay_migrations(folder: Path) -> sqlite3.Connection:
@@ -71,12 +79,20 @@ def replay_migrations(folder: Path) -> sqlite3.Connection:
     from ..runner import MigrationRunner
 
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    MigrationRunner(conn, folder).run_migrations()
+    try:
+        MigrationRunner(conn, folder).run_migrations()
+    except QscaffoldError as err:
+        conn.close()
+        raise UsageError(f"{folder}: the migrations cannot be replayed to read their schema: {err}") from None
     return conn
 
 
-def open_database(path: Path, label: str) -> sqlite3.Connection:
-    """A SQLite database file, opened read-only."""
+def open_database(path: Path, label: str, closing: contextlib.ExitStack) -> sqlite3.Connection:
+    """A SQLite database file, read without changing any file (:mod:`qscaffold.readonly`: a
+    WAL database, or one a crashed writer left a journal beside, is read from a private copy
+    that ``closing`` removes)."""
+    from ..readonly import open_readonly
+
     try:
         with open(path, "rb") as handle:
             head = handle.read(16)
@@ -85,9 +101,10 @@ def open_database(path: Path, label: str) -> sqlite3.Connection:
     if head and head != SQLITE_HEADER:
         raise UsageError(f"{label}: is not a SQLite database (a schema file must end in .sql)")
     try:
-        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+        conn = closing.enter_context(open_readonly(path))
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error as exc:
+        closing.close()
         raise UsageError(f"{label}: cannot be read as a SQLite database: {exc}") from None
     return conn
 
@@ -106,14 +123,27 @@ def load_schema_file(path: Path, label: str | None = None) -> sqlite3.Connection
 
 def load_schema_text(text: str, label: str) -> sqlite3.Connection:
     conn = sqlite3.connect(":memory:", isolation_level=None)
-    for statement in split_statements(text):
-        line = text.count("\n", 0, statement.start) + 1
+    statements = split_statements(text)
+    line, counted = 1, 0
+    lines = []
+    for statement in statements:
+        line += text.count("\n", counted, statement.start)  # counted once: linear in the file
+        counted = statement.start
+        lines.append(line)
         words = first_keywords(statement.text, 1)
         if words != ("CREATE",):
             conn.close()
             shown = " ".join(statement.text.split())[:50]
             raise UsageError(f"{label}:{line}: a schema file holds only CREATE statements, not "
                              f"{(words or ('?',))[0]} (`{shown}`)")
+    try:
+        conn.executescript(text)  # one call, as fast as SQLite reads a script
+        return conn
+    except sqlite3.Error:
+        conn.close()
+    # Find the statement SQLite refuses, on a fresh database, to name its line.
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    for statement, line in zip(statements, lines):
         try:
             conn.execute(statement.text)
         except sqlite3.Error as exc:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from ...schema.features import FEATURES
 from ..model import Severity, format_version
 from ..registry import rule
 from ._syntax import at, close_paren, is_name, is_op, is_word, name_of, parse_alter, quote, \
@@ -14,10 +15,10 @@ REBUILD = ("rebuild the table instead: CREATE TABLE new_t with the new definitio
            "ALTER TABLE new_t RENAME TO t, then recreate its indexes, triggers and views "
            "(`qscaffold new … --pattern drop-column` writes one)")
 
-V_RENAME_COLUMN = (3, 25, 0)
-V_DROP_COLUMN = (3, 35, 0)
-V_CONSTRAINTS = (3, 53, 0)
-V_DROP_FK = (3, 54, 0)
+V_RENAME_COLUMN = FEATURES["rename-column"]
+V_DROP_COLUMN = FEATURES["drop-column"]
+V_CONSTRAINTS = FEATURES["constraint-alters"]
+V_DROP_FK = FEATURES["drop-foreign-key"]
 
 
 def alter_of(stmt):

@@ -6,15 +6,17 @@ from __future__ import annotations
 import re
 import sqlite3
 
+from ...schema.features import FEATURES
+from ...schema.quote import quote_string
 from ..model import Severity
 from ..registry import rule
 from ._syntax import (ROWID_NAMES, STRICT_TYPES, at, close_paren, is_op, is_word, run_on_copy,
                       source, table_sql, tokenize)
 from .alter import REBUILD, V_DROP_COLUMN, alter_of
 
-V_VALIDATES = (3, 37, 0)
-V_STRICT_DEFAULT = (3, 44, 0)
-V_ROWID = (3, 54, 0)
+V_VALIDATES = FEATURES["add-column-validates"]
+V_STRICT_DEFAULT = FEATURES["strict-default-checked"]
+V_ROWID = FEATURES["rowid-alters-refused"]
 _CURRENT = {"CURRENT_TIME", "CURRENT_DATE", "CURRENT_TIMESTAMP"}
 
 
@@ -66,7 +68,7 @@ def _constant(toks, top: bool) -> bool:
 def _default_sql(sql: str, expr) -> str:
     """The default as an SQL expression (a bare word default is a string)."""
     if len(expr) == 1 and expr[0].kind in ("word", "id") and expr[0].value not in ("NULL", "TRUE", "FALSE"):
-        return "'" + expr[0].value.replace("'", "''") + "'"
+        return quote_string(expr[0].value)
     return source(sql, expr)
 
 

@@ -64,10 +64,12 @@ def statement_not_analyzed(stmt):
     `ON CONFLICT` column clauses, `ALTER TABLE t DROP c`, SAVEPOINT/RELEASE, `REPLACE
     INTO` …) are not reported.
 
+    Opt-in: it runs only when named (`--select QS002`, or `select = ["QS002"]`), since it
+    is the one check that loads sqlglot for a clean file.
+
     ## Why is this bad?
-    It is not bad for SQLite or for the runner. Ignore the rule (`ignore = ["QS002"]`) when
-    no sqlglot-based tool reads your migrations: sqlglot is then never imported, which
-    also makes a one-file lint about a third faster.
+    It is not bad for SQLite or for the runner; it matters only to projects whose other
+    tools read the migrations with sqlglot.
 
     ## Example
     ```sql

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import re
 
+from ...schema.features import FEATURES
 from ..model import Severity
 from ..registry import rule
 from ._syntax import (children, created_name, parse_alter, parse_drop, quote, rebuild_partner,
                       renamed_from, run_on_copy, table_sql, tokenize)
 from .alter import alter_of
 
-V_RENAME_REWRITES_FKS = (3, 26, 0)
+V_RENAME_REWRITES_FKS = FEATURES["rename-rewrites-fks"]
 _BROKEN = re.compile(r"^error in (view|trigger) (\S+): (.*)$")
 
 

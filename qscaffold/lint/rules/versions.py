@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ...schema.features import FEATURES as F
+from ...schema.features import FUNCTIONS
 from ..model import Severity, format_version
 from ..registry import rule
 from ._syntax import at, close_paren, depth_map, is_op, is_word, parse_create_table, tokenize
@@ -20,35 +22,35 @@ def _features(stmt):
         if t.kind == "word":
             v = t.value
             if v == "DO" and is_word(nxt, "UPDATE", "NOTHING"):
-                out.append(((3, 24, 0), "UPSERT (ON CONFLICT … DO)"))
+                out.append((F["upsert"], "UPSERT (ON CONFLICT … DO)"))
             elif v == "OVER" and is_op(prev, ")") and (is_op(nxt, "(") or (nxt is not None and nxt.kind in ("word", "id"))):
-                out.append(((3, 25, 0), "window functions (OVER)"))
+                out.append((F["window-functions"], "window functions (OVER)"))
             elif v == "FILTER" and is_op(prev, ")") and is_op(nxt, "(") and is_word(at(toks, k + 2), "WHERE"):
-                out.append(((3, 30, 0), "aggregate FILTER"))
+                out.append((F["aggregate-filter"], "aggregate FILTER"))
             elif v == "NULLS" and is_word(nxt, "FIRST", "LAST"):
-                out.append(((3, 30, 0), "NULLS FIRST/LAST"))
+                out.append((F["nulls-first-last"], "NULLS FIRST/LAST"))
             elif v == "FROM" and kw[:1] == ("UPDATE",) and depths[k] == 0:
-                out.append(((3, 33, 0), "UPDATE … FROM"))
+                out.append((F["update-from"], "UPDATE … FROM"))
             elif v == "RETURNING" and kw[:1] and kw[0] in _DML - {"CREATE", "SELECT"}:
-                out.append(((3, 35, 0), "RETURNING"))
+                out.append((F["returning"], "RETURNING"))
             elif v == "MATERIALIZED" and (is_word(prev, "AS") or (is_word(prev, "NOT") and is_word(at(toks, k - 2), "AS"))):
-                out.append(((3, 35, 0), "MATERIALIZED CTE hints"))
+                out.append((F["materialized-cte"], "MATERIALIZED CTE hints"))
             elif v in ("RIGHT", "FULL") and (is_word(nxt, "JOIN") or (is_word(nxt, "OUTER") and is_word(at(toks, k + 2), "JOIN"))):
-                out.append(((3, 39, 0), f"{v} JOIN"))
+                out.append((F["right-full-join"], f"{v} JOIN"))
             elif v == "DISTINCT" and is_word(nxt, "FROM") and (is_word(prev, "IS") or (is_word(prev, "NOT") and is_word(at(toks, k - 2), "IS"))):
-                out.append(((3, 39, 0), "IS [NOT] DISTINCT FROM"))
+                out.append((F["is-distinct-from"], "IS [NOT] DISTINCT FROM"))
             elif v == "EXPRESSIONS" and k == 1 and kw[:1] == ("REINDEX",):
-                out.append(((3, 53, 0), "REINDEX EXPRESSIONS"))
+                out.append((F["reindex-expressions"], "REINDEX EXPRESSIONS"))
             elif v == "SQLITE_SCHEMA" or v == "SQLITE_TEMP_SCHEMA":
-                out.append(((3, 33, 0), "the sqlite_schema name"))
+                out.append((F["sqlite-schema-name"], "the sqlite_schema name"))
             elif v == "ORDER" and depths[k] > 0 and is_word(nxt, "BY"):
                 opener = _opener(toks, k)
                 if opener is not None and opener > 0 and toks[opener - 1].kind == "word" \
                         and toks[opener - 1].value not in ("OVER", "AS", "IN", "EXISTS", "FROM", "JOIN", "VALUES") \
                         and not is_word(at(toks, opener + 1), "SELECT", "WITH", "VALUES", "PARTITION", "ORDER"):
-                    out.append(((3, 44, 0), "ORDER BY inside an aggregate"))
+                    out.append((F["aggregate-order-by"], "ORDER BY inside an aggregate"))
         elif t.kind == "op" and t.value in ("->", "->>"):
-            out.append(((3, 38, 0), f"the {t.value} operator"))
+            out.append((F["json-operators"], f"the {t.value} operator"))
     if kw[:1] == ("CREATE",) or kw[:2] == ("ALTER", "TABLE"):
         columns = []
         if kw[:1] == ("CREATE",):
@@ -56,7 +58,7 @@ def _features(stmt):
             if table is not None:
                 columns = table.columns
                 if any("STRICT" in o.split() for o in table.options):
-                    out.append(((3, 37, 0), "STRICT tables"))
+                    out.append((F["strict"], "STRICT tables"))
         else:
             from .alter import alter_of
 
@@ -64,13 +66,13 @@ def _features(stmt):
             if a is not None and a.coldef is not None:
                 columns = [a.coldef]
         if any(c.has("generated") for c in columns):
-            out.append(((3, 31, 0), "generated columns"))
+            out.append((F["generated-columns"], "generated columns"))
     return out
 
 
-_ALTER_GATES = {"rename-column": (3, 25, 0), "drop-column": (3, 35, 0), "add-check": (3, 53, 0),
-                "drop-constraint": (3, 53, 0), "set-not-null": (3, 53, 0),
-                "drop-not-null": (3, 53, 0)}
+_ALTER_GATES = {"rename-column": F["rename-column"], "drop-column": F["drop-column"],
+                **{form: F["constraint-alters"]
+                   for form in ("add-check", "drop-constraint", "set-not-null", "drop-not-null")}}
 
 
 def uses_syntax_newer_than(stmt, version) -> bool:
@@ -136,16 +138,6 @@ def syntax_newer_than_target(stmt):
                    f"{format_version(stmt.target)}: raise --target-sqlite or rewrite without it")
 
 
-FUNCTIONS = {
-    "iif": (3, 32, 0), "unixepoch": (3, 38, 0), "format": (3, 38, 0), "unhex": (3, 41, 0),
-    "octet_length": (3, 43, 0), "timediff": (3, 43, 0), "concat": (3, 44, 0),
-    "concat_ws": (3, 44, 0), "string_agg": (3, 44, 0), "jsonb": (3, 45, 0),
-    "jsonb_array": (3, 45, 0), "jsonb_object": (3, 45, 0), "jsonb_extract": (3, 45, 0),
-    "jsonb_insert": (3, 45, 0), "jsonb_replace": (3, 45, 0), "jsonb_set": (3, 45, 0),
-    "jsonb_patch": (3, 45, 0), "jsonb_remove": (3, 45, 0), "jsonb_group_array": (3, 45, 0),
-    "jsonb_group_object": (3, 45, 0), "if": (3, 48, 0), "unistr": (3, 50, 0),
-    "json_array_insert": (3, 53, 0),
-}
 _NOT_A_CALL_AFTER = {"TABLE", "INDEX", "VIEW", "TRIGGER", "ON", "INTO", "REFERENCES", "EXISTS",
                      "UPDATE", "FROM", "JOIN", "KEY", "UNIQUE", "CONSTRAINT"}
 
