@@ -65,13 +65,16 @@ class Sizes:
     verify_migrations: int = 150  # verify runs this many, and twice as many
     diff_tables: int = 1000  # tables of each schema in `schema-diff`; a tenth of them change
     long_statements: int = 8000  # lint-long-file: one file of this many statements vs a quarter
+    tenants: int = 300
+    fleet_migrations: int = 5
+    memory_tenants: int = 10_000
 
 
 FULL = Sizes(migrations=1000, scale_migrations=10_000, lint_files=1000, sqlfluff_statements=300,
              drop_rows=1_000_000, rounds=7, slow_rounds=3, verify_migrations=150, diff_tables=1000)
 QUICK = Sizes(migrations=20, scale_migrations=200, lint_files=20, sqlfluff_statements=5,
               drop_rows=10_000, rounds=3, slow_rounds=2, verify_migrations=10, diff_tables=50,
-              long_statements=400)
+              long_statements=400, tenants=20, memory_tenants=200)
 
 
 # -- running processes ----------------------------------------------------------------
@@ -350,6 +353,86 @@ for filename in sorted(os.listdir(folder)):
     print(f"applied {filename}")
 '''
 
+PLAIN_UP_ONE_TRANSACTION = '''\
+"""The reference: a plain sqlite3 loop over the migration modules, all in one transaction."""
+import importlib.util
+import os
+import sqlite3
+import sys
+
+
+class DB:
+    def __init__(self, connection):
+        self.connection = connection
+
+    def exec(self, sql):
+        for statement in sql.split(";"):
+            if statement.strip():
+                self.connection.execute(statement)
+
+
+database, folder = sys.argv[1], sys.argv[2]
+conn = sqlite3.connect(database, isolation_level=None)
+conn.execute("BEGIN IMMEDIATE")
+conn.execute("CREATE TABLE IF NOT EXISTS applied (version INTEGER PRIMARY KEY, name TEXT)")
+done = {row[0] for row in conn.execute("SELECT version FROM applied")}
+for filename in sorted(os.listdir(folder)):
+    if not filename.endswith(".py"):
+        continue
+    version = int(filename.split("-")[0])
+    if version in done:
+        continue
+    spec = importlib.util.spec_from_file_location(f"m{version}", os.path.join(folder, filename))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.up(DB(conn))
+    conn.execute("INSERT INTO applied VALUES (?, ?)", (version, module.name))
+    print(f"applied {filename}")
+conn.execute("COMMIT")
+'''
+
+PLAIN_FLEET_UP = '''\
+"""The reference: one process, a plain sqlite3 loop over the tenant databases and the migration modules."""
+import importlib.util
+import os
+import sqlite3
+import sys
+
+
+class DB:
+    def __init__(self, connection):
+        self.connection = connection
+
+    def exec(self, sql):
+        for statement in sql.split(";"):
+            if statement.strip():
+                self.connection.execute(statement)
+
+
+folder, tenants = sys.argv[1], sys.argv[2]
+modules = []
+for filename in sorted(os.listdir(folder)):
+    if filename.endswith(".py"):
+        version = int(filename.split("-")[0])
+        spec = importlib.util.spec_from_file_location(f"m{version}", os.path.join(folder, filename))
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        modules.append((version, module))
+for name in sorted(os.listdir(tenants)):
+    conn = sqlite3.connect(os.path.join(tenants, name), isolation_level=None)
+    conn.execute("CREATE TABLE IF NOT EXISTS applied (version INTEGER PRIMARY KEY, name TEXT)")
+    done = {row[0] for row in conn.execute("SELECT version FROM applied")}
+    for version, module in modules:
+        if version in done:
+            continue
+        conn.execute("BEGIN IMMEDIATE")
+        module.up(DB(conn))
+        conn.execute("INSERT INTO applied VALUES (?, ?)", (version, module.name))
+        conn.execute("COMMIT")
+    conn.close()
+    print(f"migrated {name}")
+'''
+
 PLAIN_STATUS = '''\
 """The reference: list the files and read the applied versions."""
 import os
@@ -521,6 +604,91 @@ class Bench:
             speedup_min("qscaffold ÷ yoyo", pairwise_ratio(qs, yoyo), 2, yoyo.skip),
             speedup_min("qscaffold ÷ alembic", pairwise_ratio(qs, alembic), 2, alembic.skip),
         ]
+        return m
+
+    # 1b. migrate up --single-transaction
+
+    def migrate_up_single(self) -> Measurement:
+        n = self.sizes.migrations
+        m = Measurement("migrate-up-single-transaction",
+                        f"`migrate up --single-transaction`, {n:,} migrations in one transaction, on disk")
+        folder = self.migrations(n)
+        qs_db, plain_db = self.work / "single-qs.db", self.work / "single-plain.db"
+        qs = Command("qscaffold migrate up --single-transaction",
+                     self.qs + ["migrate", "up", "--single-transaction", "--database", qs_db, "--dir", folder],
+                     before=self.fresh(qs_db))
+        plain = Command("plain sqlite3 loop, one transaction",
+                        python(self.script("plain_up_one_tx.py", PLAIN_UP_ONE_TRANSACTION), plain_db, folder),
+                        before=self.fresh(plain_db))
+        m.commands = [qs, plain]
+        interleave(m.commands, self.rounds if n <= 100 else self.slow_rounds + 2, self.work)
+        m.targets = [ratio_max("qscaffold ÷ plain sqlite3 loop in one transaction", pairwise_ratio(qs, plain), 1.3)]
+        return m
+
+    # 1c. fleets
+
+    def tenants(self, name: str, n: int) -> Callable[[], None]:
+        """Before each run: ``n`` empty tenant databases in a fresh folder ``name``."""
+        folder = self.work / name
+
+        def before() -> None:
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            for i in range(1, n + 1):
+                (folder / f"tenant{i:05d}.db").touch()
+        return before
+
+    def fleet_up(self) -> Measurement:
+        n, k = self.sizes.tenants, self.sizes.fleet_migrations
+        m = Measurement("fleet-up", f"`migrate up` over {n:,} tenant databases x {k} migrations, on disk")
+        folder = self.work / f"fleet-migrations-{k}"
+        if not folder.exists():
+            write_qscaffold_migrations(folder, k)
+        qs = Command("qscaffold migrate up --database 'tenants/*.db'",
+                     self.qs + ["migrate", "up", "--database", self.work / "fleet-qs" / "*.db", "--dir", folder],
+                     before=self.tenants("fleet-qs", n))
+        qs1 = Command("qscaffold … --jobs 1", self.qs + ["migrate", "up", "--jobs", "1", "--database",
+                                                        self.work / "fleet-qs1" / "*.db", "--dir", folder],
+                      before=self.tenants("fleet-qs1", n))
+        plain = Command("plain one-process sqlite3 loop",
+                        python(self.script("plain_fleet_up.py", PLAIN_FLEET_UP), folder, self.work / "fleet-plain"),
+                        before=self.tenants("fleet-plain", n))
+        m.commands = [qs, qs1, plain]
+        interleave(m.commands, self.slow_rounds + 2, self.work)
+        ratio = pairwise_ratio(qs, plain)
+        m.extra["jobs"] = min(len(os.sched_getaffinity(0)), 8) if hasattr(os, "sched_getaffinity") else None
+        m.targets = [
+            ratio_max("qscaffold (default jobs) ÷ plain loop", ratio, 1.0),
+            Target("goal: qscaffold (default jobs) ÷ plain loop", "info", 0.6, ratio, text="(goal ≤ 0.6×)"),
+            Target("qscaffold --jobs 1 ÷ plain loop", "info", None, pairwise_ratio(qs1, plain),
+                   text="(one process: what the parallelism has to win back)"),
+        ]
+        return m
+
+    def fleet_memory(self) -> Measurement:
+        big = self.sizes.memory_tenants
+        small = max(big // 10, 1)
+        k = self.sizes.fleet_migrations
+        m = Measurement("fleet-memory", f"`migrate up` over {big:,} vs {small:,} tenant databases: peak RSS")
+        folder = self.work / f"fleet-migrations-{k}"
+        if not folder.exists():
+            write_qscaffold_migrations(folder, k)
+        runs = []
+        for n in (small, big):
+            runs.append(Command(f"qscaffold migrate up, {n:,} tenants",
+                                self.qs + ["migrate", "up", "--database", self.work / f"mem-{n}" / "*.db",
+                                           "--dir", folder], before=self.tenants(f"mem-{n}", n)))
+        interleave(runs, 1, self.work, warmup=False)
+        m.commands = runs
+        peak = runs[1].median_rss_kb
+        m.extra["peak_rss_mb"] = {c.label: (c.median_rss_kb or 0) / 1024 for c in runs}
+        t = Target(f"peak RSS (largest process) at {big:,} tenants", "flag", 100.0,
+                   None if peak is None else round(peak / 1024, 1), text="≤ 100 MB")
+        t.met = peak is not None and peak / 1024 <= 100
+        t.text = f"{t.value} MB (≤ 100 MB)"
+        growth = (runs[1].median_rss_kb / runs[0].median_rss_kb) if runs[0].runs and runs[1].runs else None
+        m.targets = [t, Target(f"peak RSS: {big:,} ÷ {small:,} tenants", "info", None, growth,
+                               text="(1 = flat in the number of tenants)")]
         return m
 
     # 2. migrate status
@@ -945,6 +1113,9 @@ def fill_drop_table(path: Path, rows: int) -> None:
 
 MEASUREMENTS = {
     "migrate-up": Bench.migrate_up,
+    "migrate-up-single-transaction": Bench.migrate_up_single,
+    "fleet-up": Bench.fleet_up,
+    "fleet-memory": Bench.fleet_memory,
     "migrate-status": Bench.status,
     "startup-help": Bench.startup_help,
     "startup-status": Bench.startup_status,

@@ -459,11 +459,16 @@ def migrate() -> None:
 
 
 def database_options(func):
-    """--database, --dir and --timeout, shared by every migrate subcommand."""
+    """--database, --dir and --timeout, shared by every migrate subcommand.
 
-    @click.option("--database", "database", metavar="PATH", default=None, cls=SettingOption,
+    Several databases (``--database`` repeated, a quoted glob, ``--databases-from``) run the
+    command on each of them, for the commands marked by :func:`fleet_options`.
+    """
+
+    @click.option("--database", "databases", metavar="PATH", multiple=True, cls=SettingOption,
                   setting="database",
-                  help="SQLite database file, or :memory: (env QSCAFFOLD_DATABASE, "
+                  help="SQLite database file, :memory: or dqlite://HOST:PORT/NAME; repeat it, or give a "
+                       "quoted glob ('tenants/*.db'), for several (env QSCAFFOLD_DATABASE, "
                        "[tool.qscaffold] database).")
     @click.option("--dir", "migrations_dir", metavar="DIR", default=None, cls=SettingOption,
                   setting="migrations_dir",
@@ -472,13 +477,26 @@ def database_options(func):
                   cls=SettingOption, setting="busy_timeout",
                   help="How long to wait for another process's lock ([tool.qscaffold] busy_timeout).")
     @functools.wraps(func)
-    def wrapper(database, migrations_dir, busy_timeout, **kwargs):
+    def wrapper(databases, migrations_dir, busy_timeout, databases_from=None, jobs=0, fail_fast=False,
+                **kwargs):
         if kwargs.get("as_json"):
             _json_pending()
-        settings = _settings(database=database, migrations_dir=migrations_dir)
+        several = databases_from is not None or len(databases) > 1
+        settings = _settings(database=None if several or not databases else databases[0],
+                             migrations_dir=migrations_dir)
+        if not several and set("*?[") & set(settings.database):
+            from .fleet import is_pattern
+
+            several = is_pattern(settings.database)
+            databases = databases or (settings.database,)
+        timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
+        if several:
+            command = getattr(func, "fleet_command", None)
+            if command is None:
+                raise click.UsageError(f"migrate {func.__name__} works on one database at a time")
+            return _run_fleet(command, databases, databases_from, settings, timeout, jobs, fail_fast, kwargs)
         from .runner import MigrationRunner
 
-        timeout = settings.busy_timeout if busy_timeout is None else busy_timeout
         with MigrationRunner(settings.database, settings.migrations_dir, busy_timeout=timeout,
                              metadata_table=settings.metadata_table,
                              history_table=settings.history_table) as runner:
@@ -489,6 +507,80 @@ def database_options(func):
 
 
     return wrapper
+
+
+def fleet_options(command: str):
+    """--databases-from, --jobs and --fail-fast: the command also runs on many databases."""
+
+    def decorate(func):
+        func.fleet_command = command
+        func = click.option("--fail-fast", is_flag=True,
+                            help="With several databases: start no more after the first failure.")(func)
+        func = click.option("--jobs", "-j", type=click.IntRange(min=0), default=0, metavar="N",
+                            help="With several databases: how many at once, in separate processes "
+                                 "[default: one per CPU, up to 8].")(func)
+        func = click.option("--databases-from", metavar="FILE",
+                            help="Run on every database listed in FILE (one path a line; - for stdin).")(func)
+        return func
+
+    return decorate
+
+
+def _run_fleet(command, databases, databases_from, settings, timeout, jobs, fail_fast, kwargs) -> None:
+    """One command on many databases: a line each as they finish, then the summary."""
+    from .fleet import expand_databases, run_fleet
+
+    as_json = kwargs.pop("as_json", False)
+    if as_json:
+        _json_pending(command=command)
+    paths = expand_databases(databases, databases_from=databases_from)
+    dry_run = bool(kwargs.get("dry_run"))
+    options = dict(kwargs)
+    if command in ("down", "stamp"):
+        yes = options.pop("yes")
+        what = ("Roll back " + (f"every migration above version {options['to']}" if options.get("to") is not None
+                                else f"the newest {options.get('steps') or 1} migration(s)")
+                if command == "down" else f"Record version {options['version']} as current")
+        if not dry_run:
+            _confirm(yes, f"{what} on {len(paths):,} databases?", f"{what} on {len(paths):,} databases")
+    if command == "down":
+        options["backup"] = not options.pop("no_backup")
+    from .console import Lines
+    from .progress import progress_for
+
+    progress = progress_for(not as_json, lock_timeout=timeout)
+    shown = {"status": lambda r: r.outcome != "current"}.get(command, lambda r: True)
+    lines = Lines(click.echo)  # a closed pipe stops the lines, not the databases still running
+    done = 0
+
+    def on_result(result) -> None:
+        nonlocal done
+        done += 1
+        if not as_json and shown(result):
+            if progress:
+                progress.clear()
+            lines(result.line(dry_run=dry_run))
+        if progress:
+            progress.count(f"{done:,}/{len(paths):,} databases done")
+
+    try:
+        report = run_fleet(command, paths, settings.migrations_dir, jobs=jobs, fail_fast=fail_fast,
+                           busy_timeout=timeout, metadata_table=settings.metadata_table,
+                           history_table=settings.history_table, on_result=on_result, **options)
+    finally:
+        if progress:
+            progress.close()
+    if as_json:
+        _echo_json(report.to_dict())
+    else:
+        for result in report.results:
+            if result.outcome == "not started":
+                click.echo(result.line())
+        click.echo(report.summary())
+    if not report.ok:
+        failed = len(report.failed)
+        raise QscaffoldError(f"{failed:,} of {len(paths):,} database(s) failed" if failed
+                             else "stopped after a failure (--fail-fast)")
 
 
 def _interrupted(runner) -> None:
@@ -510,6 +602,8 @@ def _interrupted(runner) -> None:
 def _display_path(path: str) -> str:
     import os
 
+    if "://" in path:  # a server's URL
+        return path
     try:
         relative = os.path.relpath(path)
     except ValueError:
@@ -555,6 +649,7 @@ class _json_version_on_error:
 
 @migrate.command()
 @database_options
+@fleet_options("status")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the report.")
 def status(runner, as_json: bool) -> None:
     """Show the current version and every migration as applied or pending.
@@ -614,30 +709,37 @@ def status(runner, as_json: bool) -> None:
 
 @migrate.command()
 @database_options
+@fleet_options("up")
 @click.option("--to", "to", type=click.IntRange(min=0), default=None, metavar="V",
               help="Stop after version V.")
 @click.option("--steps", type=click.IntRange(min=1), default=None, metavar="N",
               help="Apply at most N migrations.")
 @click.option("--dry-run", is_flag=True,
               help="Run the migrations on a copy and report; the database is not changed.")
+@click.option("--single-transaction", is_flag=True,
+              help="Apply every pending migration in one transaction: all or nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the results as JSON.")
-def up(runner, to, steps, dry_run: bool, as_json: bool) -> None:
-    """Apply pending migrations, one transaction each.
+def up(runner, to, steps, dry_run: bool, single_transaction: bool, as_json: bool) -> None:
+    """Apply pending migrations, one transaction each (or all in one: --single-transaction).
 
     \b
     Examples:
       qscaffold migrate up
       qscaffold migrate up --to 4          (or --steps 2)
       qscaffold migrate up --dry-run       run on a copy, change nothing
+      qscaffold migrate up --single-transaction     all or nothing
+      qscaffold migrate up --database 'tenants/*.db'  every tenant, in parallel
     """
     if dry_run and not as_json:
         click.echo(f"Dry run on a copy of {_display_path(runner.database)}: nothing will be saved.")
     with _progress(runner, as_json) as (on_result, on_event), _json_version_on_error(runner, as_json):
         results = runner.run_migrations(to=to, steps=steps, dry_run=dry_run,
+                                        single_transaction=single_transaction,
                                         on_result=on_result(dry_run), on_event=on_event)
     version = runner.get_current_version()
     if as_json:
         _echo_json({"database": runner.database, "dry_run": dry_run, "current_version": version,
+                    "single_transaction": single_transaction,
                     "results": [r.to_dict() for r in results]})
         return
     applied = [r for r in results if not r.skipped]
@@ -691,6 +793,7 @@ def _confirm(yes: bool, question: str, what: str) -> None:
 
 @migrate.command()
 @database_options
+@fleet_options("down")
 @click.option("--steps", type=click.IntRange(min=1), default=None, metavar="N",
               help="Roll back the newest N migrations [default 1].")
 @click.option("--to", "to", type=click.IntRange(min=0), default=None, metavar="V",
@@ -819,6 +922,7 @@ def repair(runner, yes: bool, as_json: bool) -> None:
 
 @migrate.command()
 @database_options
+@fleet_options("verify")
 @click.option("--fresh", is_flag=True,
               help="Verify on an empty in-memory database instead of a copy of the database.")
 @click.option("--json", "as_json", is_flag=True, help="Print the verdicts as one JSON object.")
@@ -884,6 +988,7 @@ def verify(runner, fresh: bool, as_json: bool) -> None:
 @migrate.command()
 @click.argument("version", type=click.IntRange(min=0), metavar="VERSION")
 @database_options
+@fleet_options("stamp")
 @click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def stamp(runner, version: int, yes: bool, as_json: bool) -> None:

@@ -140,7 +140,7 @@ def _resolve(value: str | os.PathLike, base: Path) -> Path:
 def resolve_database(value: str | os.PathLike, base: Path) -> str:
     """A database path made absolute against ``base``; ``:memory:`` stays as it is."""
     text = os.fspath(value)
-    if text == MEMORY or text.startswith("file:"):
+    if text == MEMORY or text.startswith("file:") or "://" in text:  # a server's URL (dqlite://…)
         return text
     return os.fspath(_resolve(text, base))
 

@@ -54,3 +54,6 @@ class Lines:
             if exc.errno != errno.EPIPE:
                 raise
             self.closed = True
+
+
+Progress = Lines  # its first name

@@ -214,14 +214,16 @@ class History:
         rows = self.conn.execute(f"SELECT count(*) FROM {self._h}").fetchone()[0]
         self._put(ROWS_KEY, str(rows))
 
-    def record_up(self, migration: "MigrationFile", duration_ms: float) -> None:
-        """``migration`` was applied: its history row, and the version moves to it."""
+    def record_up(self, migration: "MigrationFile", duration_ms: float, *, move_version: bool = True) -> None:
+        """``migration`` was applied: its history row, and the version moves to it (unless
+        ``move_version`` is false: several in one transaction move it once, at the end)."""
         self.conn.execute(
             f"INSERT OR REPLACE INTO {self._h} "
             "(version, name, checksum, applied_at, duration_ms) VALUES (?, ?, ?, ?, ?)",
             (migration.version, migration.name, migration.checksum, now(), round(duration_ms)),
         )
-        self.set_version(migration.version)
+        if move_version:
+            self.set_version(migration.version)
 
     def record_down(self, version: int) -> None:
         """``version`` was rolled back: its row goes, the version falls to the one below."""

@@ -28,6 +28,7 @@ class Progress:
         self.stream = stream
         self.lock_timeout = lock_timeout
         self._state: tuple[str, str, float] | None = None  # (kind, text, since)
+        self._count_since: float | None = None  # when a count began (see count())
         self._drawn = False
         self._mutex = threading.Lock()
         self._stop = threading.Event()
@@ -43,6 +44,16 @@ class Progress:
     def running(self, text: str) -> None:
         """``text`` started."""
         self._set(("running", text, time.monotonic()))
+
+    def count(self, text: str) -> None:
+        """A count that keeps rising (a fleet's ``12/300 databases``), with the time since
+        the first one; drawn once it has lasted SHOW_RUNNING_AFTER, lines printed in
+        between (after :meth:`clear`) do not restart it."""
+        now = time.monotonic()
+        if self._count_since is None:
+            self._count_since = now
+        with self._mutex:
+            self._state = ("count", text, self._count_since)
 
     def on_event(self, event: str, migration, direction: str) -> None:
         """The runner's ``on_event`` callback."""
@@ -94,6 +105,8 @@ class Progress:
                     f"(timeout {self.lock_timeout:g} s): {elapsed:.0f} s")
         if elapsed < SHOW_RUNNING_AFTER:
             return None
+        if kind == "count":
+            return f"  {text} ({elapsed:.0f} s)"
         return f"  running {text} ({elapsed:.1f} s)"
 
     def _erase(self) -> None:

@@ -18,6 +18,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .backends import CommitOutcomeUnknown
 from .config import MEMORY, load_settings
 from .database import Database
 from .errors import (
@@ -155,7 +156,8 @@ class MigrationRunner:
 
     ``database`` is a path (``:memory:`` included), an open ``sqlite3.Connection`` or a
     :class:`Database`; ``None`` takes the configured one (flag-less settings: environment,
-    ``[tool.qscaffold]``, defaults), as does ``migrations_dir=None``.
+    ``[tool.qscaffold]``, defaults), as does ``migrations_dir=None``. ``files`` are the
+    folder's migration files when the caller has discovered them already.
     """
 
     def __init__(
@@ -164,6 +166,7 @@ class MigrationRunner:
         migrations_dir: str | os.PathLike | None = None,
         *,
         busy_timeout: float | None = None,
+        files: list[MigrationFile] | None = None,
         metadata_table: str | None = None,
         history_table: str | None = None,
     ) -> None:
@@ -190,14 +193,16 @@ class MigrationRunner:
             self.database = self._connection_label(database)
         else:
             self.database = os.fspath(database)
-        self._files: list[MigrationFile] | None = None
+        self._files: list[MigrationFile] | None = files  # given: already discovered (fleets share them)
         self._previous_of: tuple = (None, {})  # (files, version -> the file version below it)
         self._tables_ready = False
+        self._backend = None  # a server's database (qscaffold.backends), opened on first use
         self._on_event: EventCallback | None = None
-        self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection)
+        # Both watch through SQLite's authorizer: on connections the runner owns and that have one.
+        self._fk_scope = _ForeignKeyScope(enabled=self._owns_connection and not self.remote)
         # The transaction guard's authorizer (qscaffold.guard) runs on connections the runner
         # owns; a caller's connection keeps its own authorizer and gets the check afterwards.
-        self._guarded = self._owns_connection
+        self._guarded = self._owns_connection and not self.remote
 
     # -- connection ------------------------------------------------------------------
 
@@ -213,8 +218,22 @@ class MigrationRunner:
     def in_memory(self) -> bool:
         return self.database == MEMORY or self.database.startswith("file::memory:")
 
+    @property
+    def remote(self) -> bool:
+        """Whether the database lives on a server (``dqlite://…``), not in a SQLite file."""
+        return "://" in self.database and not self.database.startswith("file:")
+
+    @property
+    def backend(self):
+        """The server's backend (:mod:`qscaffold.backends`); ``None`` for a SQLite file."""
+        if self._backend is None and self.remote:
+            from .backends import open_backend
+
+            self._backend = open_backend(self.database, busy_timeout=self.busy_timeout)
+        return self._backend
+
     def _exists(self) -> bool:
-        if self._conn is not None or self.in_memory:
+        if self._conn is not None or self.in_memory or self.remote:
             return True
         path = Path(self.database)
         if path.is_dir():
@@ -235,6 +254,12 @@ class MigrationRunner:
 
     def _open(self) -> sqlite3.Connection:
         path = self.database
+        if self.remote:
+            backend = self.backend
+            try:
+                return backend.connect()
+            except sqlite3.Error as exc:
+                raise DatabaseError(f"{path}: cannot open database: {exc}") from None
         if not self.in_memory and not path.startswith("file:"):
             parent = Path(path).parent
             if Path(path).is_dir():
@@ -352,7 +377,7 @@ class MigrationRunner:
         """A connection to read from: the runner's own once it is open (a migration run),
         otherwise one that changes no file (see qscaffold.readonly)."""
         with self._sqlite_errors():
-            if self._conn is not None or self.in_memory or self.database.startswith("file:"):
+            if self._conn is not None or self.in_memory or self.remote or self.database.startswith("file:"):
                 yield self.connection
                 return
             from .readonly import open_readonly
@@ -401,6 +426,7 @@ class MigrationRunner:
         to: int | None = None,
         steps: int | None = None,
         dry_run: bool = False,
+        single_transaction: bool = False,
         on_result: Callback | None = None,
         on_event: EventCallback | None = None,
     ) -> list[MigrationResult]:
@@ -408,13 +434,20 @@ class MigrationRunner:
         one transaction each. ``on_result`` hears of each result, ``on_event`` of each
         migration waiting for the write lock and starting (see :data:`EventCallback`).
 
+        With ``single_transaction`` they all run in one transaction, history rows included:
+        any failure rolls back every one of them and the database is exactly as it was;
+        ``on_result`` hears of them only once that transaction has committed.
+
         With ``dry_run`` they run on an in-memory copy of the database, which is then
         thrown away: failures are reported exactly as a real run would, and the database
         is left as it was.
         """
         if dry_run:
+            if self.remote:  # the copy is plain SQLite: refuse what the server would
+                self.backend.check_migrations(self.pending())
             with self._scratch_copy() as scratch:
-                return scratch.run_migrations(to=to, steps=steps, on_result=on_result, on_event=on_event)
+                return scratch.run_migrations(to=to, steps=steps, single_transaction=single_transaction,
+                                              on_result=on_result, on_event=on_event)
         _check_limits(steps, to, self.discover())
         self._writing()
         todo = self.pending()
@@ -430,6 +463,17 @@ class MigrationRunner:
             todo = todo[:steps]
         for migration in todo:  # every file must load before anything runs
             migration.module  # noqa: B018
+        if self.remote:
+            self.backend.check_migrations(todo)
+        if single_transaction:
+            self._on_event = on_event
+            try:
+                results = self._apply_batch(todo, "up") if todo else []
+            finally:
+                self._on_event = None
+            for result in results if on_result else ():
+                on_result(result)
+            return results
         return self._apply_all(todo, "up", on_result, on_event)
 
     def _apply_all(self, todo: list[MigrationFile], direction: str, on_result: Callback | None,
@@ -458,10 +502,14 @@ class MigrationRunner:
         """Run ``down`` of the newest applied migration, or of ``steps`` of them, or of
         every one above version ``to``, newest first, one transaction each."""
         if dry_run:
+            if self.remote:  # the copy is plain SQLite: refuse what the server would
+                self.backend.check_migrations(self.plan_rollback(steps=steps, to=to))
             with self._scratch_copy() as scratch:
                 return scratch.rollback(steps=steps, to=to, on_result=on_result, on_event=on_event)
         self._writing()
         todo = self.plan_rollback(steps=steps, to=to)
+        if self.remote:
+            self.backend.check_migrations(todo)
         return self._apply_all(todo, "down", on_result, on_event)
 
     def plan_rollback(self, *, steps: int | None = None, to: int | None = None) -> list[MigrationFile]:
@@ -491,125 +539,197 @@ class MigrationRunner:
         return files
 
     def _apply(self, migration: MigrationFile, direction: str) -> MigrationResult:
+        return self._apply_batch([migration], direction)[0]
+
+    def _apply_batch(self, migrations: list[MigrationFile], direction: str) -> list[MigrationResult]:
+        """Run ``migrations`` in one transaction, foreign-key enforcement off around it."""
         conn = self.connection
         with self._sqlite_errors():
             fk_was_on = conn.execute("PRAGMA foreign_keys").fetchone()[0]
             if fk_was_on:
                 conn.execute("PRAGMA foreign_keys = OFF")
             try:
-                return self._transaction(conn, migration, direction)
+                return self._transaction(conn, migrations, direction)
             finally:
                 if fk_was_on:
                     conn.execute("PRAGMA foreign_keys = ON")
+                if conn is not self._conn:  # lost during COMMIT and replaced (_settle_commit)
+                    conn.close()
 
-    def _transaction(self, conn: sqlite3.Connection, migration: MigrationFile, direction: str) -> MigrationResult:
+    def _transaction(self, conn: sqlite3.Connection, migrations: list[MigrationFile],
+                     direction: str) -> list[MigrationResult]:
         if conn.in_transaction:
             raise DatabaseError(
                 f"{self.database}: the connection has an open transaction; commit it before migrating"
             )
         if self._on_event:
-            self._on_event("waiting", migration, direction)
+            self._on_event("waiting", migrations[0], direction)
         waited = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
         acquired = time.perf_counter()
         waited = acquired - waited
         if waited >= 1:
             logger.info("%s: waited %.1f s for the database lock held by another process",
-                        migration.filename, waited)
-        if self._on_event:
-            self._on_event("running", migration, direction)
+                        migrations[0].filename, waited)
+        results: list[MigrationResult] = []
         try:
             history = History(conn, label=self.database, names=self.bookkeeping)
             if not self._tables_ready:
                 history.create_tables()
                 self._tables_ready = True
-            current = history.current_version()
-            if direction == "up":
-                if history.is_applied(migration.version, current):
-                    conn.execute("ROLLBACK")
-                    logger.info("%s already applied by another connection", migration.filename)
-                    return MigrationResult(migration.version, migration.name, migration.filename,
-                                           "up", 0.0, skipped=True)
-                # Planned outside the lock: every lower version must still be applied (a
-                # `down` in another process may have run in between).
-                previous = self._previous_file_version(migration.version)
-                if current > migration.version or current < previous:
-                    raise DatabaseChanged(
-                        f"{migration.path}: the database changed while migrating: it is at "
-                        f"version {current} now, not {previous} (another process rolled back or "
-                        "applied migrations); this migration did not run: run "
-                        "`qscaffold migrate up` again"
-                    )
-            elif current != migration.version or not history.is_applied(current, current):
-                raise DatabaseChanged(
-                    f"{migration.path}: the database changed while migrating: it is at version "
-                    f"{current} now, not {migration.version} (another process rolled back or "
-                    "applied migrations); nothing was rolled back: check `qscaffold migrate status`"
-                )
-            adopted = history.adopt(current, self.discover())
-            if adopted:
-                logger.info("adopted %d migrations applied before history was kept", adopted)
-            started = time.perf_counter()
-            function = migration.up if direction == "up" else migration.down
-            self._fk_scope.start(conn)
-            guard = TransactionGuard(conn, enforce=self._guarded,
-                                     observe=self._fk_scope.observe if self._fk_scope.watching else None)
-            failure: BaseException | None = None
-            guard.start()
-            try:
-                detail = function(Database(conn))
-            except (Exception, SystemExit) as exc:
-                failure = exc
-            finally:
-                self._fk_scope.stop(conn)
-                escape = guard.finish()
-            if escape.untrusted:
-                raise self._escaped(migration, direction, current, escape, guard, failure)
-            if escape or failure is not None:
-                if escape:
-                    cause = f"{direction}() broke the rules of the runner's transaction: {escape.describe()}"
-                elif isinstance(failure, SystemExit):
-                    cause = f"{direction}() called sys.exit({failure.code!r})"
-                elif isinstance(failure, QscaffoldError):
-                    cause = str(failure)
-                else:
-                    cause = _one_line(failure)
+            start_version = history.current_version()
+            # Several migrations up in one transaction: after the first one this transaction
+            # applied, the lock has been held throughout, so the version is known without
+            # reading it, and it is written once, before COMMIT.
+            batch = len(migrations) > 1 and direction == "up"
+            known: int | None = None
+            for migration in migrations:
+                if self._on_event:
+                    self._on_event("running", migration, direction)
+                try:
+                    result = self._step(conn, history, migration, direction, start_version,
+                                        current=known, move_version=not batch)
+                    results.append(result)
+                    if batch and not result.skipped:
+                        known = migration.version
+                except MigrationFailed as exc:
+                    done = sum(not r.skipped for r in results)
+                    if not done:
+                        raise
+                    raise type(exc)(
+                        f"{exc}; the {done} migration(s) before it in the same transaction were "
+                        "rolled back too",
+                        version=exc.version, reason=exc.reason,
+                    ) from exc
+            if all(r.skipped for r in results):
                 conn.execute("ROLLBACK")
-                guard.restore()
-                if not escape and isinstance(failure, sqlite3.DatabaseError):
-                    engine = self._engine_fault(failure, migration, direction, current)
-                    if engine is not None:
-                        raise engine from None
-                trust = " (the settings it changed are put back)" if escape.changed else ""
-                raise MigrationFailed(
-                    f"{migration.path}{_line_in(failure, migration.path)}: {direction}() failed: "
-                    f"{cause}; rolled back{trust}, "
-                    f"the database stays at version {current}", version=migration.version,
-                    reason=f"fails: {cause}",
-                ) from failure
+                return results
+            if known is not None:
+                history.set_version(known)
             try:
-                _check_foreign_keys(conn, migration, direction, current,
-                                    self._fk_scope.tables_to_check(conn))
-            except sqlite3.Error as exc:  # e.g. "foreign key mismatch": a key that is no key
-                raise ForeignKeyViolation(
-                    f"{migration.path}: {direction}() left a broken foreign key: {exc}; rolled "
-                    f"back, the database stays at version {current}", version=migration.version,
-                    reason=f"breaks a foreign key: {exc}",
-                ) from None
-            duration = (time.perf_counter() - started) * 1000
-            if direction == "up":
-                history.record_up(migration, duration)
-            else:
-                history.record_down(migration.version)
-            conn.execute("COMMIT")
-            duration = (time.perf_counter() - acquired) * 1000
+                conn.execute("COMMIT")
+            except CommitOutcomeUnknown as exc:
+                self._settle_commit(results, direction, exc)
         except BaseException:
             if conn.in_transaction:
                 conn.execute("ROLLBACK")
             self._fk_scope.forget()
             raise
-        logger.info("%s %s in %.1f ms (waited %.1f ms for the lock)",
-                    direction, migration.filename, duration, waited * 1000)
+        total = (time.perf_counter() - acquired) * 1000
+        if len(results) == 1:
+            results[0].duration_ms = total
+        logger.info("%s %d migration(s) in one transaction in %.1f ms (waited %.1f ms for the lock)",
+                    direction, len(results), total, waited * 1000)
+        return results
+
+    def _settle_commit(self, results: list[MigrationResult], direction: str, lost: Exception) -> None:
+        """The connection to a server was lost while ``COMMIT`` ran: reconnect (to the new
+        leader) and let the history say whether the transaction was saved."""
+        logger.warning("%s: %s; reading the history again", self.database, lost)
+        self._conn = None  # the lost one is closed by _apply_batch, which still holds it
+        self._fk_scope.forget()
+        state = self.read_state()
+        ran = [r.version for r in results if not r.skipped]
+        saved = all((v in state.history) == (direction == "up") for v in ran)
+        if not saved:
+            raise DatabaseError(
+                f"{self.database}: the connection was lost during COMMIT and the history shows "
+                f"it was not saved: the database stays at version {state.current_version}; run "
+                "the command again")
+        logger.info("%s: the history shows the COMMIT was saved", self.database)
+
+    def _check_unchanged(self, history: History, migration: MigrationFile, direction: str,
+                         current: int) -> None:
+        """Planned outside the lock: the database must still be where the plan left it (a
+        ``down`` or an ``up`` in another process may have run in between); adopts a database
+        the Node.js system made."""
+        if direction == "up":
+            # Every lower version must still be applied.
+            previous = self._previous_file_version(migration.version)
+            if current > migration.version or current < previous:
+                raise DatabaseChanged(
+                    f"{migration.path}: the database changed while migrating: it is at "
+                    f"version {current} now, not {previous} (another process rolled back or "
+                    "applied migrations); this migration did not run: run "
+                    "`qscaffold migrate up` again"
+                )
+        elif current != migration.version or not history.is_applied(current, current):
+            raise DatabaseChanged(
+                f"{migration.path}: the database changed while migrating: it is at version "
+                f"{current} now, not {migration.version} (another process rolled back or "
+                "applied migrations); nothing was rolled back: check `qscaffold migrate status`"
+            )
+        adopted = history.adopt(current, self.discover())
+        if adopted:
+            logger.info("adopted %d migrations applied before history was kept", adopted)
+
+    def _step(self, conn: sqlite3.Connection, history: History, migration: MigrationFile, direction: str,
+              stays_at: int, *, current: int | None = None, move_version: bool = True) -> MigrationResult:
+        """One migration inside the open transaction: run it, check keys, write the history.
+        ``stays_at`` is the version a failure leaves the database at (the transaction's start).
+        ``current``: the version, known because this transaction applied the one before (no
+        check or adoption is needed then); ``move_version=False`` leaves the recorded version
+        to the caller."""
+        if current is None:
+            current = history.current_version()
+            if direction == "up" and history.is_applied(migration.version, current):
+                logger.info("%s already applied by another connection", migration.filename)
+                return MigrationResult(migration.version, migration.name, migration.filename,
+                                       "up", 0.0, skipped=True)
+            self._check_unchanged(history, migration, direction, current)
+        started = time.perf_counter()
+        function = migration.up if direction == "up" else migration.down
+        self._fk_scope.start(conn)
+        guard = TransactionGuard(conn, enforce=self._guarded,
+                                 observe=self._fk_scope.observe if self._fk_scope.watching else None)
+        failure: BaseException | None = None
+        guard.start()
+        try:
+            detail = function(Database(conn))
+        except (Exception, SystemExit) as exc:
+            failure = exc
+        finally:
+            self._fk_scope.stop(conn)
+            escape = guard.finish()
+        if escape.untrusted:
+            raise self._escaped(migration, direction, stays_at, escape, guard, failure)
+        if escape or failure is not None:
+            if escape:
+                cause = f"{direction}() broke the rules of the runner's transaction: {escape.describe()}"
+            elif isinstance(failure, SystemExit):
+                cause = f"{direction}() called sys.exit({failure.code!r})"
+            elif isinstance(failure, QscaffoldError):
+                cause = str(failure)
+            else:
+                cause = _one_line(failure)
+            conn.execute("ROLLBACK")
+            guard.restore()
+            if not escape and isinstance(failure, sqlite3.DatabaseError):
+                engine = self._engine_fault(failure, migration, direction, stays_at)
+                if engine is not None:
+                    raise engine from None
+            trust = " (the settings it changed are put back)" if escape.changed else ""
+            raise MigrationFailed(
+                f"{migration.path}{_line_in(failure, migration.path)}: {direction}() failed: "
+                f"{cause}; rolled back{trust}, "
+                f"the database stays at version {stays_at}", version=migration.version,
+                reason=f"fails: {cause}",
+            ) from failure
+        try:
+            _check_foreign_keys(conn, migration, direction, stays_at,
+                                self._fk_scope.tables_to_check(conn))
+        except sqlite3.Error as exc:  # e.g. "foreign key mismatch": a key that is no key
+            raise ForeignKeyViolation(
+                f"{migration.path}: {direction}() left a broken foreign key: {exc}; rolled "
+                f"back, the database stays at version {stays_at}", version=migration.version,
+                reason=f"breaks a foreign key: {exc}",
+            ) from None
+        duration = (time.perf_counter() - started) * 1000
+        if direction == "up":
+            history.record_up(migration, duration, move_version=move_version)
+        else:
+            history.record_down(migration.version)
+        logger.info("%s %s in %.1f ms", direction, migration.filename, duration)
         return MigrationResult(migration.version, migration.name, migration.filename,
                                direction, duration, detail=detail,
                                tables=None if guard.touched is None else frozenset(guard.touched))
@@ -696,7 +816,8 @@ class MigrationRunner:
         from .backup import write_backup
 
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-        base = f"{self.database}.v{self.get_current_version()}-{stamp}"
+        name = self.backend.backup_name() if self.remote else self.database  # a server's: here
+        base = f"{name}.v{self.get_current_version()}-{stamp}"
         with self._sqlite_errors():
             return write_backup(self.connection, destination, base=base)
 
@@ -721,7 +842,7 @@ class MigrationRunner:
         scratch = sqlite3.connect(":memory:", isolation_level=None)
         if empty:
             pass
-        elif self._conn is not None or self.in_memory:
+        elif self._conn is not None or self.in_memory or self.remote:
             with self._sqlite_errors():
                 self.connection.backup(scratch)
         elif self._exists():
