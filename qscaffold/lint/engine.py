@@ -52,6 +52,7 @@ from .extract import (
 )
 from .model import FileUnit, Finding, SectionHistory, Severity, Statement, Version, parse_version
 from .registry import Rule, all_rules
+from .rules.meta import LOCAL, engine_verdict, is_syntax_error
 from .runners import (RUNNERS, SqlRunner, chain_root, half_of, is_flyway_callback,
                       is_other_language_migration, order_key, runner_named, runs_as_written)
 from .shadow import Shadow, _pragma_boolean, classify, sql_words
@@ -64,8 +65,6 @@ ENGINE_CODES = ("QS001", "QS002", "QS003", "QS004", "QS005", "QS009", "QS010")
 # Rules that run only when `select` names them: QS002 is the one reason to import sqlglot
 # for a clean file, and its verdict ("sqlglot cannot parse this") is about other tools.
 OPT_IN_CODES = frozenset({"QS002"})
-_SCHEMA_TABLE_RE = re.compile(r"^table sqlite_(?:temp_)?(?:master|schema) may not be modified$")
-_NO_SUCH_RE = re.compile(r"^no such (?:table|column|index|view|trigger|constraint): (.+)$")
 
 
 # -- classification ---------------------------------------------------------------------
@@ -426,7 +425,7 @@ class _Linter:
             local.append(self._raw(display, line, column, code, stmt, message,
                                    tuple(anchors) + (line,)))
         reported_error = specific_error or verdict is not None
-        if error is None or not _is_syntax_error(error):
+        if error is None or not is_syntax_error(error):
             # Parsing is what loads sqlglot: skip it when QS002 is not wanted (--ignore QS002).
             if kind != "file" and not reported_error and self.options.selected("QS002") \
                     and not is_sqlglot_blind_spot(piece.text):
@@ -473,37 +472,10 @@ class _Linter:
         self._to_parse.clear()
 
     def _oracle(self, error: str | None, shadow: Shadow, was_known: bool, kind: str, sql: str):
-        if error is None:
-            return None
-        if _is_syntax_error(error):
-            # SQLite's grammar only grows: what the local library cannot parse, no older
-            # one can. Against a newer target, leave out what newer syntax explains.
-            if self.options.target <= _LOCAL or _version_independent_syntax(error) \
-                    or not _newer_syntax_than_local(sql):
-                return "QS001", f"SQLite rejects this statement: {error}"
-            return None
-        if not self.options.oracle_exact and error.startswith("no such function"):
-            return None
-        if error.startswith("unknown database"):
-            return None  # ATTACH is never replayed
-        if shadow.writable_schema and _SCHEMA_TABLE_RE.match(error):
-            # SQLite lets SQL edit the schema table once writable_schema is on (QS305 warns
-            # about that); what the edit leaves is unknown from here on
-            shadow.known = False
-            return None
-        match = _NO_SUCH_RE.match(error)
-        if match:
-            name = match.group(1).strip().strip('"').split(".")[-1].strip('"').lower()
-            if not was_known or name in shadow.failed_words:
-                # The schema is a guess here (or an earlier failure explains it). ALTER
-                # resolves its table before parsing the rest: retry on a stub table so a
-                # syntax error still shows.
-                if error.startswith("no such table") and kind == "ddl":
-                    probe = shadow.probe_with_stub(sql, name)
-                    if probe is not None and _is_syntax_error(probe):
-                        return self._oracle(probe, shadow, True, kind, sql)
-                return None
-        return "QS010", f"SQLite rejects this statement: {error}"
+        """QS001/QS010 from SQLite's message (the logic lives with those rules)."""
+        return engine_verdict(error, sql=sql, kind=kind, target=self.options.target,
+                              oracle_exact=self.options.oracle_exact, shadow=shadow,
+                              was_known=was_known, newer_syntax=_newer_syntax_than_local)
 
     def _raw(self, path, line, column, code, stmt, message, anchors) -> _Raw:
         severity = self.rules[code].severity if code in self.rules else Severity.ERROR
@@ -549,23 +521,11 @@ def _following(pieces: list[SqlPiece], index: int) -> _Following:
     return _Following(pieces, index)
 
 
-_LOCAL = tuple(sqlite3.sqlite_version_info)
-
-
 def _newer_syntax_than_local(sql: str) -> bool:
     """Whether ``sql`` uses syntax the running SQLite library is too old for."""
     from .rules.versions import uses_syntax_newer_than
 
-    return uses_syntax_newer_than(Statement(sql), _LOCAL)
-
-
-def _is_syntax_error(message: str) -> bool:
-    return ("syntax error" in message or message.startswith("incomplete input")
-            or message.startswith("unrecognized token"))
-
-
-def _version_independent_syntax(message: str) -> bool:
-    return message.startswith("incomplete input") or message.startswith("unrecognized token")
+    return uses_syntax_newer_than(Statement(sql), LOCAL)
 
 
 # -- suppression and selection ----------------------------------------------------------

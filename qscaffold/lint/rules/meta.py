@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import ast
 
+import re
+import sqlite3
+
 from ...files import naming_problem, parse_filename
 from ..model import FileUnit, Severity
 from ..registry import rule
@@ -226,6 +229,63 @@ def engine_rejects(stmt):
     - https://www.sqlite.org/lang.html
     """
     return _engine_rule(stmt)
+
+
+# -- QS001 and QS010: SQLite's own verdict --------------------------------------------------
+
+LOCAL = tuple(sqlite3.sqlite_version_info)
+_SCHEMA_TABLE_RE = re.compile(r"^table sqlite_(?:temp_)?(?:master|schema) may not be modified$")
+_NO_SUCH_RE = re.compile(r"^no such (?:table|column|index|view|trigger|constraint): (.+)$")
+
+
+def is_syntax_error(message: str) -> bool:
+    return ("syntax error" in message or message.startswith("incomplete input")
+            or message.startswith("unrecognized token"))
+
+
+def _version_independent_syntax(message: str) -> bool:
+    return message.startswith("incomplete input") or message.startswith("unrecognized token")
+
+
+def engine_verdict(error: str | None, *, sql: str, kind: str, target, oracle_exact: bool,
+                   shadow, was_known: bool, newer_syntax) -> tuple[str, str] | None:
+    """``(code, message)`` for what SQLite said about ``sql`` in the shadow (``error``):
+    QS001 for a syntax error, QS010 for any other rejection, ``None`` when the message is
+    no verdict about the statement (the schema is a guess there, a newer target explains
+    it, the edit of sqlite_master is one writable_schema allows …). ``newer_syntax(sql)``
+    says whether the statement uses syntax newer than the running library."""
+    if error is None:
+        return None
+    if is_syntax_error(error):
+        # SQLite's grammar only grows: what the local library cannot parse, no older
+        # one can. Against a newer target, leave out what newer syntax explains.
+        if target <= LOCAL or _version_independent_syntax(error) or not newer_syntax(sql):
+            return "QS001", f"SQLite rejects this statement: {error}"
+        return None
+    if not oracle_exact and error.startswith("no such function"):
+        return None
+    if error.startswith("unknown database"):
+        return None  # ATTACH is never replayed
+    if shadow.writable_schema and _SCHEMA_TABLE_RE.match(error):
+        # SQLite lets SQL edit the schema table once writable_schema is on (QS305 warns
+        # about that); what the edit leaves is unknown from here on
+        shadow.known = False
+        return None
+    match = _NO_SUCH_RE.match(error)
+    if match:
+        name = match.group(1).strip().strip('"').split(".")[-1].strip('"').lower()
+        if not was_known or name in shadow.failed_words:
+            # The schema is a guess here (or an earlier failure explains it). ALTER
+            # resolves its table before parsing the rest: retry on a stub table so a
+            # syntax error still shows.
+            if error.startswith("no such table") and kind == "ddl":
+                probe = shadow.probe_with_stub(sql, name)
+                if probe is not None and is_syntax_error(probe):
+                    return engine_verdict(probe, sql=sql, kind=kind, target=target,
+                                          oracle_exact=oracle_exact, shadow=shadow,
+                                          was_known=True, newer_syntax=newer_syntax)
+            return None
+    return "QS010", f"SQLite rejects this statement: {error}"
 
 
 @rule("QS902", "unreadable-migration", Severity.ERROR,
