@@ -14,15 +14,6 @@ from qscaffold.cli import main
 from support import table_migrations, version
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("QSCAFFOLD_DATABASE", raising=False)
-    monkeypatch.delenv("QSCAFFOLD_MIGRATIONS", raising=False)
-    (tmp_path / "migrations").mkdir()
-    return tmp_path
-
-
 def run(*args):
     return CliRunner().invoke(main, list(args))
 

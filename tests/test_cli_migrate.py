@@ -18,16 +18,6 @@ from support import query, sha256, table_migrations, tables, version, write_migr
 REPO = Path(__file__).resolve().parent.parent
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    """An empty project folder with a migrations folder, as the current folder."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("QSCAFFOLD_DATABASE", raising=False)
-    monkeypatch.delenv("QSCAFFOLD_MIGRATIONS", raising=False)
-    (tmp_path / "migrations").mkdir()
-    return tmp_path
-
-
 def run(*args, input=None):
     return CliRunner().invoke(main, list(args), input=input, catch_exceptions=False)
 

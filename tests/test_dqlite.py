@@ -38,15 +38,6 @@ def name():
     return f"t{uuid.uuid4().hex[:12]}"
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("QSCAFFOLD_DATABASE", raising=False)
-    monkeypatch.delenv("QSCAFFOLD_MIGRATIONS", raising=False)
-    (tmp_path / "migrations").mkdir()
-    return tmp_path
-
-
 def run(*args):
     return CliRunner().invoke(main, list(args), catch_exceptions=False)
 

@@ -14,17 +14,6 @@ from qscaffold.errors import MigrationFailed, TransactionEscaped
 from support import query, sha256, tables, version, write_migration
 
 
-@pytest.fixture
-def mig(tmp_path):
-    return tmp_path / "migrations"
-
-
-@pytest.fixture
-def db(tmp_path):
-    (tmp_path / "data").mkdir()
-    return tmp_path / "data" / "app.db"
-
-
 def cli(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 

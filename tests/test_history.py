@@ -12,18 +12,7 @@ from click.testing import CliRunner
 from qscaffold import MigrationRunner
 from qscaffold.cli import main
 from qscaffold.errors import BookkeepingMismatch, DuplicateVersion, OutOfOrder
-from support import query, table_migrations, tables, version, write_migration
-
-
-@pytest.fixture
-def mig(tmp_path):
-    return tmp_path / "migrations"
-
-
-@pytest.fixture
-def db(tmp_path):
-    (tmp_path / "data").mkdir()
-    return tmp_path / "data" / "app.db"
+from support import query, table_migrations, tables, write_migration
 
 
 def cli(*args):

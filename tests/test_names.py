@@ -11,15 +11,6 @@ from qscaffold.cli import main
 from support import version, write_migration
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("QSCAFFOLD_DATABASE", raising=False)
-    monkeypatch.delenv("QSCAFFOLD_MIGRATIONS", raising=False)
-    (tmp_path / "migrations").mkdir()
-    return tmp_path
-
-
 def run(*args):
     return CliRunner().invoke(main, list(args))
 

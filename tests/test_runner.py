@@ -25,17 +25,6 @@ from qscaffold.errors import (
 from support import dump, query, sha256, table_migrations, tables, version, write_migration
 
 
-@pytest.fixture
-def mig(tmp_path):
-    return tmp_path / "migrations"
-
-
-@pytest.fixture
-def db(tmp_path):
-    (tmp_path / "data").mkdir()
-    return tmp_path / "data" / "app.db"
-
-
 def test_initialize_database_applies_everything_and_returns_the_open_database(mig, db):
     table_migrations(mig, 3)
     database = initialize_database(db, mig)

@@ -18,17 +18,6 @@ def cli(*args):
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
-@pytest.fixture
-def mig(tmp_path):
-    return tmp_path / "migrations"
-
-
-@pytest.fixture
-def db(tmp_path):
-    (tmp_path / "data").mkdir()
-    return tmp_path / "data" / "app.db"
-
-
 def test_a_read_only_database_is_named_not_the_migration(mig, db):
     table_migrations(mig, 2)
     MigrationRunner(db, mig).run_migrations(to=1)

@@ -15,11 +15,6 @@ from support import query, sha256, table_migrations, tables, version, write_migr
 
 
 @pytest.fixture
-def mig(tmp_path):
-    return tmp_path / "migrations"
-
-
-@pytest.fixture
 def db(tmp_path):
     return tmp_path / "app.db"
 
