@@ -316,7 +316,8 @@ def write_alembic_project(folder: Path, n: int, database: Path) -> Path:
 
 
 PLAIN_UP = '''\
-"""The reference: a plain sqlite3 loop over the migration modules."""
+"""The reference: a plain sqlite3 loop over the migration modules, one transaction each,
+or all in one transaction with a third argument `--one-transaction`."""
 import importlib.util
 import os
 import sqlite3
@@ -334,46 +335,10 @@ class DB:
 
 
 database, folder = sys.argv[1], sys.argv[2]
+one_transaction = sys.argv[3:] == ["--one-transaction"]
 conn = sqlite3.connect(database, isolation_level=None)
-conn.execute("CREATE TABLE IF NOT EXISTS applied (version INTEGER PRIMARY KEY, name TEXT)")
-done = {row[0] for row in conn.execute("SELECT version FROM applied")}
-for filename in sorted(os.listdir(folder)):
-    if not filename.endswith(".py"):
-        continue
-    version = int(filename.split("-")[0])
-    if version in done:
-        continue
-    spec = importlib.util.spec_from_file_location(f"m{version}", os.path.join(folder, filename))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+if one_transaction:
     conn.execute("BEGIN IMMEDIATE")
-    module.up(DB(conn))
-    conn.execute("INSERT INTO applied VALUES (?, ?)", (version, module.name))
-    conn.execute("COMMIT")
-    print(f"applied {filename}")
-'''
-
-PLAIN_UP_ONE_TRANSACTION = '''\
-"""The reference: a plain sqlite3 loop over the migration modules, all in one transaction."""
-import importlib.util
-import os
-import sqlite3
-import sys
-
-
-class DB:
-    def __init__(self, connection):
-        self.connection = connection
-
-    def exec(self, sql):
-        for statement in sql.split(";"):
-            if statement.strip():
-                self.connection.execute(statement)
-
-
-database, folder = sys.argv[1], sys.argv[2]
-conn = sqlite3.connect(database, isolation_level=None)
-conn.execute("BEGIN IMMEDIATE")
 conn.execute("CREATE TABLE IF NOT EXISTS applied (version INTEGER PRIMARY KEY, name TEXT)")
 done = {row[0] for row in conn.execute("SELECT version FROM applied")}
 for filename in sorted(os.listdir(folder)):
@@ -385,10 +350,15 @@ for filename in sorted(os.listdir(folder)):
     spec = importlib.util.spec_from_file_location(f"m{version}", os.path.join(folder, filename))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    if not one_transaction:
+        conn.execute("BEGIN IMMEDIATE")
     module.up(DB(conn))
     conn.execute("INSERT INTO applied VALUES (?, ?)", (version, module.name))
+    if not one_transaction:
+        conn.execute("COMMIT")
     print(f"applied {filename}")
-conn.execute("COMMIT")
+if one_transaction:
+    conn.execute("COMMIT")
 '''
 
 PLAIN_FLEET_UP = '''\
@@ -618,7 +588,7 @@ class Bench:
                      self.qs + ["migrate", "up", "--single-transaction", "--database", qs_db, "--dir", folder],
                      before=self.fresh(qs_db))
         plain = Command("plain sqlite3 loop, one transaction",
-                        python(self.script("plain_up_one_tx.py", PLAIN_UP_ONE_TRANSACTION), plain_db, folder),
+                        python(self.script("plain_up.py", PLAIN_UP), plain_db, folder, "--one-transaction"),
                         before=self.fresh(plain_db))
         m.commands = [qs, plain]
         interleave(m.commands, self.rounds if n <= 100 else self.slow_rounds + 2, self.work)
