@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from .errors import BookkeepingMismatch, DatabaseError, UsageError
+from .schema.quote import always_quoted
 
 if TYPE_CHECKING:
     from .files import MigrationFile
@@ -85,12 +86,8 @@ class BookkeepingNames:
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
 def now() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
 
 
 class History:
@@ -101,7 +98,7 @@ class History:
         self.conn = conn
         self.label = label  # the database, for messages
         self.names = names or BookkeepingNames()
-        self._m, self._h = _quote(self.names.metadata), _quote(self.names.history)
+        self._m, self._h = always_quoted(self.names.metadata), always_quoted(self.names.history)
 
     # -- reading -----------------------------------------------------------------------
 

@@ -40,6 +40,7 @@ from .schema.create import table_clauses  # noqa: F401  (re-exported: verify's n
 from .schema.model import IGNORED_TABLES, Index, Schema, Table  # noqa: F401
 from .schema.model import read_model as snapshot
 from .schema.normalize import normalize_sql  # noqa: F401
+from .schema.quote import always_quoted
 
 if TYPE_CHECKING:
     from .files import MigrationFile
@@ -286,8 +287,7 @@ def _health(conn: sqlite3.Connection, step: str, tables: frozenset[str] | None =
             f"SELECT name FROM main.sqlite_master WHERE type = 'table' AND lower(name) IN "
             f"({', '.join('?' * len(names))}) ORDER BY name", names)] if names else []
         for table in existing:
-            quoted = table.replace('"', '""')
-            rows = [r[0] for r in conn.execute(f'PRAGMA main.integrity_check("{quoted}")')]
+            rows = [r[0] for r in conn.execute(f'PRAGMA main.integrity_check({always_quoted(table)})')]
             if rows != ["ok"]:
                 problems.append(f"{step} fails integrity_check: {'; '.join(rows[:3])}")
         return problems

@@ -30,6 +30,7 @@ import sqlite3
 import time
 
 from ..errors import RefusedError, UsageError
+from ..schema.quote import always_quoted
 from ..sql import depth_map, is_op, is_word, tokenize
 from . import Backend, CommitOutcomeUnknown
 
@@ -285,8 +286,8 @@ class Connection:
                 if kind == "table" and not sql.lstrip().upper().startswith("CREATE VIRTUAL"):
                     columns = [r[0] for r in self.execute(
                         "SELECT name FROM pragma_table_xinfo(?) WHERE hidden = 0", (name,))]
-                    quoted = ", ".join('"' + c.replace('"', '""') + '"' for c in columns)
-                    table = '"' + name.replace('"', '""') + '"'
+                    quoted = ", ".join(always_quoted(c) for c in columns)
+                    table = always_quoted(name)
                     rows = self.execute(f"SELECT {quoted} FROM {table}").fetchall()
                     if rows:
                         marks = ", ".join("?" * len(columns))

@@ -128,7 +128,7 @@ def _compile_errors(conn: sqlite3.Connection, keys, triggers: bool) -> dict:
     for kind, obj in keys:
         if kind != "view":
             continue
-        quoted = '"' + obj.replace('"', '""') + '"'
+        quoted = always_quoted(obj)
         _COMPILES[0] += 1
         try:
             # an EXPLAIN never checks the schema it was prepared against, so the text is

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field, replace
 from ..sql import is_word, tokenize
 from .create import TableDefinition, split_definition, table_clauses, table_options
 from .normalize import normalize_sql
-from .quote import always_quoted, if_not_exists
+from .quote import always_quoted, if_not_exists, quote_string
 
 IGNORED_TABLES = frozenset({"metadata", "migration_history", "sqlite_sequence"})
 # The shadow tables SQLite's own virtual-table modules keep, by name suffix (for libraries
@@ -245,7 +245,7 @@ def read_model(conn: sqlite3.Connection, *, check_views: bool = False,
     """
     where, tables_where = "", ""
     if only is not None:
-        names = ", ".join("'" + n.replace("'", "''") + "'" for n in sorted(only)) or "NULL"
+        names = ", ".join(quote_string(n) for n in sorted(only)) or "NULL"
         where = f" WHERE lower(name) IN ({names}) OR lower(tbl_name) IN ({names})"
         tables_where = f" AND lower(m.name) IN ({names})"
     rows = conn.execute(
