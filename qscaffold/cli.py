@@ -211,7 +211,7 @@ def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, 
       qscaffold new drop-nickname-from-users --dry-run
       qscaffold new tighten-users --to schema.sql --rename users.nick=handle
     """
-    from .scaffold import plan_migration, write_migration
+    from .scaffold import plan_migration
 
     settings = _settings(migrations_dir=migrations_dir, target_sqlite=target)
     if to is not None or renames:
@@ -226,6 +226,13 @@ def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, 
                    err=True)
     for hint in scaffold.hints:
         click.echo(f"Hint: {hint}", err=True)
+    _write_or_show(scaffold, dry_run)
+
+
+def _write_or_show(scaffold, dry_run: bool) -> None:
+    """Print the planned migration (``--dry-run``) or write it, never over an existing file."""
+    from .scaffold import write_migration
+
     if dry_run:
         click.echo(scaffold.text, nl=False)
         return
@@ -235,7 +242,6 @@ def new(name, pattern, table, columns, migrations_dir, database, dry_run: bool, 
 
 def _new_declarative(settings, name, to, renames, pattern, table, columns, database, dry_run) -> None:
     from .declarative import plan_declarative
-    from .scaffold import write_migration
 
     if to is None:
         raise click.UsageError("--rename needs --to SCHEMA")
@@ -247,11 +253,7 @@ def _new_declarative(settings, name, to, renames, pattern, table, columns, datab
         return
     for warning in scaffold.notes:
         click.echo(f"Warning: {warning}", err=True)
-    if dry_run:
-        click.echo(scaffold.text, nl=False)
-        return
-    path = write_migration(scaffold)
-    click.echo(f"Created {_display_path(str(path))}")
+    _write_or_show(scaffold, dry_run)
 
 
 # -- lint, rules ----------------------------------------------------------------------
@@ -939,9 +941,8 @@ def verify(runner, fresh: bool, as_json: bool) -> None:
       qscaffold migrate verify
       qscaffold migrate verify --fresh --json
     """
-    from .verify import FAILED, NOT_CHECKED, verify as verify_migrations
-
     from .progress import progress_for
+    from .verify import FAILED, NOT_CHECKED, verify as verify_migrations
 
     progress = progress_for(not as_json, lock_timeout=runner.busy_timeout)
     on_check = None
