@@ -25,11 +25,9 @@ def version(path) -> int:
 
 
 @pytest.fixture
-def fleet(tmp_path, monkeypatch):
+def fleet(project):
     """Five empty tenant databases and three migrations, the current folder at tmp_path."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("QSCAFFOLD_DATABASE", raising=False)
-    monkeypatch.delenv("QSCAFFOLD_MIGRATIONS", raising=False)
+    tmp_path = project  # the current folder (conftest.project)
     table_migrations(tmp_path / "migrations", 3)
     (tmp_path / "tenants").mkdir()
     for i in range(1, 6):

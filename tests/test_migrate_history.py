@@ -14,10 +14,8 @@ from support import table_migrations
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("QSCAFFOLD_DATABASE", raising=False)
-    monkeypatch.delenv("QSCAFFOLD_MIGRATIONS", raising=False)
+def project(project):
+    tmp_path = project  # the current folder (conftest.project)
     table_migrations(tmp_path / "migrations", 3)
     return tmp_path
 

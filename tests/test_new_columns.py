@@ -12,10 +12,8 @@ from support import query, write_migration
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("QSCAFFOLD_DATABASE", raising=False)
-    monkeypatch.delenv("QSCAFFOLD_MIGRATIONS", raising=False)
+def project(project):
+    tmp_path = project  # the current folder (conftest.project)
     write_migration(tmp_path / "migrations", 1, "create-users",
                     "CREATE TABLE IF NOT EXISTS users (id INTEGER PRIMARY KEY, email TEXT NOT NULL);"
                     "INSERT INTO users (email) VALUES ('a@example.com')",

@@ -12,10 +12,8 @@ from support import write_migration
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("QSCAFFOLD_DATABASE", raising=False)
-    monkeypatch.delenv("QSCAFFOLD_MIGRATIONS", raising=False)
+def project(project):
+    tmp_path = project  # the current folder (conftest.project)
     return tmp_path
 
 

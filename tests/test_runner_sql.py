@@ -32,10 +32,8 @@ DROP TABLE widgets;
 
 
 @pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("QSCAFFOLD_DATABASE", raising=False)
-    monkeypatch.delenv("QSCAFFOLD_MIGRATIONS", raising=False)
+def project(project):
+    tmp_path = project  # the current folder (conftest.project)
     folder = tmp_path / "migrations"
     write_migration(folder, 1, "create-users", "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)",
                     "DROP TABLE users")
